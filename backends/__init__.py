@@ -1,0 +1,117 @@
+"""The device layer: a registry of array backends.
+
+A backend owns one array library (NumPy on the CPU, CuPy on CUDA GPUs) and is the only place
+in the project that knows which library runs. The autodiff core reaches arrays through
+``tensor.backend``.
+
+A third party adds a device with ``register("mydev", factory)``; ``factory(index)`` returns a
+:class:`~backends.base.Backend`. Backends are created lazily and cached per device string, so
+importing minigrad never imports CuPy.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from backends.base import Backend, BackendUnavailableError, parse_device
+
+__all__ = [
+    "Backend",
+    "BackendUnavailableError",
+    "available",
+    "default_device",
+    "get",
+    "manual_seed",
+    "parse_device",
+    "register",
+]
+
+_factories: dict[str, Callable[[int], Backend]] = {}
+_probes: dict[str, Callable[[], str | None]] = {}
+_cache: dict[str, Backend] = {}
+_seed: int | None = None
+
+
+def register(
+    name: str,
+    factory: Callable[[int], Backend],
+    probe: Callable[[], str | None] | None = None,
+) -> None:
+    """Register a device type.
+
+    ``factory(index)`` builds the backend for ``"name:index"``. ``probe()`` (optional) returns
+    ``None`` when the backend can run here, or the reason it cannot, without side effects.
+    """
+    _factories[name] = factory
+    _probes[name] = probe or (lambda: None)
+    for key in [k for k in _cache if k.split(":")[0] == name]:
+        del _cache[key]
+
+
+def get(device: object = None) -> Backend:
+    """Return the backend for a device string such as ``"cpu"``, ``"cuda"`` or ``"cuda:1"``."""
+    if isinstance(device, Backend):
+        return device
+    if device is None:
+        device = default_device()
+    kind, index = parse_device(device)
+    key = f"{kind}:{index}"
+    backend = _cache.get(key)
+    if backend is None:
+        if kind not in _factories:
+            known = ", ".join(sorted(_factories))
+            raise ValueError(f"unknown device {str(device)!r}: known device types are {known}")
+        backend = _factories[kind](index)
+        if _seed is not None:
+            backend.manual_seed(_seed)
+        _cache[key] = backend
+    return backend
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every backend created so far, and every one created later, with ``seed``."""
+    global _seed
+    _seed = seed
+    for backend in _cache.values():
+        backend.manual_seed(seed)
+
+
+def available() -> dict[str, str | None]:
+    """Map each registered device type to ``None`` (usable) or the reason it is not."""
+    result = {}
+    for name, probe in _probes.items():
+        try:
+            result[name] = probe()
+        except Exception as error:  # a probe must never take the caller down
+            result[name] = f"{type(error).__name__}: {error}"
+    return result
+
+
+def default_device() -> str:
+    """The device for new tensors: ``$MINIGRAD_DEVICE`` or ``"cpu"``."""
+    return os.environ.get("MINIGRAD_DEVICE", "cpu") or "cpu"
+
+
+def _numpy_factory(index: int) -> Backend:
+    from backends.numpy_backend import NumpyBackend
+
+    if index != 0:
+        raise ValueError(f"device 'cpu:{index}' does not exist: the CPU backend has only 'cpu'")
+    return NumpyBackend()
+
+
+def _cupy_factory(index: int) -> Backend:
+    from backends.cupy_backend import CupyBackend
+
+    return CupyBackend(index)
+
+
+def _cupy_probe() -> str | None:
+    from backends.cupy_backend import unavailable_reason
+
+    return unavailable_reason()
+
+
+register("cpu", _numpy_factory)
+register("cuda", _cupy_factory, _cupy_probe)

@@ -1,0 +1,85 @@
+"""What every backend provides: an array module plus the few operations that differ by library."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BackendUnavailableError(RuntimeError):
+    """A backend cannot run on this machine; the message says why and how to fix it."""
+
+
+def parse_device(device: object) -> tuple[str, int]:
+    """Split ``"cuda:1"`` into ``("cuda", 1)``; ``"cpu"`` is ``("cpu", 0)``.
+
+    Accepts strings, ``minigrad.device`` objects and backends.
+    """
+    if hasattr(device, "type") and hasattr(device, "index"):
+        return device.type, device.index or 0
+    if not isinstance(device, str):
+        raise TypeError(f"a device is a string like 'cpu' or 'cuda:0', got {device!r}")
+    kind, _, index = device.strip().partition(":")
+    if not kind:
+        raise ValueError(f"empty device string {device!r}; use 'cpu', 'cuda' or 'cuda:N'")
+    if index == "":
+        return kind, 0
+    if not index.isdigit():
+        raise ValueError(f"bad device index in {device!r}: use 'cuda:N' with N a number >= 0")
+    return kind, int(index)
+
+
+class Backend:
+    """One device's array library.
+
+    Subclasses set ``xp`` (a NumPy-compatible module), ``type`` and ``index``, and implement the
+    methods that raise ``NotImplementedError`` here. Everything else in minigrad is written
+    against ``xp`` and these methods, so a new backend is one file.
+    """
+
+    xp: Any
+    type: str
+    index: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.type if self.type == "cpu" else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    # --- moving data ---------------------------------------------------------------------
+    def asarray(self, data: Any, dtype: Any = None) -> Any:
+        """Make an array on this device from a scalar, nested list, or another library's array."""
+        raise NotImplementedError
+
+    def to_numpy(self, array: Any) -> Any:
+        """Copy an array to host memory as a ``numpy.ndarray``."""
+        raise NotImplementedError
+
+    def is_array(self, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def synchronize(self) -> None:
+        """Wait for queued work to finish (a no-op on the CPU)."""
+
+    # --- randomness ----------------------------------------------------------------------
+    def manual_seed(self, seed: int) -> None:
+        raise NotImplementedError
+
+    def randn(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        raise NotImplementedError
+
+    def rand(self, shape: tuple[int, ...], dtype: Any) -> Any:
+        raise NotImplementedError
+
+    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> Any:
+        raise NotImplementedError
+
+    # --- the few kernels whose spelling differs between libraries -----------------------
+    def scatter_add(self, target: Any, index: Any, values: Any) -> None:
+        """``target[index] += values`` with repeated indices accumulated (numpy's ``add.at``)."""
+        raise NotImplementedError
+
+    def sliding_window_view(self, array: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:
+        """A strided read-only view of all windows (as ``numpy.lib.stride_tricks``)."""
+        raise NotImplementedError

@@ -1,0 +1,49 @@
+"""The CPU backend: NumPy arrays and NumPy's PCG64 generator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy
+
+from backends.base import Backend
+
+
+class NumpyBackend(Backend):
+    xp = numpy
+    type = "cpu"
+    index = 0
+
+    def __init__(self) -> None:
+        self.generator = numpy.random.default_rng()
+
+    def asarray(self, data: Any, dtype: Any = None) -> numpy.ndarray:
+        if hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):
+            data = data.get()  # a CuPy array coming home
+        return numpy.asarray(data, dtype=dtype)
+
+    def to_numpy(self, array: Any) -> numpy.ndarray:
+        return numpy.asarray(array)
+
+    def is_array(self, obj: Any) -> bool:
+        return isinstance(obj, numpy.ndarray)
+
+    def manual_seed(self, seed: int) -> None:
+        self.generator = numpy.random.default_rng(seed)
+
+    def randn(self, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
+        return self.generator.standard_normal(shape, dtype=numpy.dtype(dtype))
+
+    def rand(self, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
+        return self.generator.random(shape, dtype=numpy.dtype(dtype))
+
+    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
+        return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))
+
+    def scatter_add(self, target: numpy.ndarray, index: Any, values: numpy.ndarray) -> None:
+        numpy.add.at(target, index, values)
+
+    def sliding_window_view(
+        self, array: numpy.ndarray, window_shape: tuple[int, ...], axis: tuple[int, ...]
+    ) -> numpy.ndarray:
+        return numpy.lib.stride_tricks.sliding_window_view(array, window_shape, axis=axis)

@@ -1,0 +1,58 @@
+"""Whether operations record the graph: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+
+The flag is thread-local, as in PyTorch: a data-loading thread running under ``no_grad`` does
+not switch recording off for the training thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "enabled", True)
+
+
+def _set(enabled: bool) -> None:
+    _state.enabled = enabled
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that turns graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self.previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.previous.append(is_grad_enabled())
+        _set(self.mode)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _set(self.previous.pop())
+
+    def __call__(self, function: Callable) -> Callable:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)(self.mode) if type(self) is set_grad_enabled else type(self)():
+                return function(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Run without recording the graph: ``with minigrad.no_grad(): ...`` or ``@minigrad.no_grad()``."""
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph again inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)

@@ -1,0 +1,80 @@
+"""Reductions: sum and max/min over dimensions. Mean, var, softmax and friends are composed
+from these in ``minigrad.ops.composite``."""
+
+from __future__ import annotations
+
+from minigrad.autograd.function import Primitive
+
+
+def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
+    """``None`` (all dims), an int or a tuple, negative allowed, as a sorted tuple of positives."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    result = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(
+                f"dimension {d} is out of range for a tensor with {ndim} dimensions "
+                f"(expected a value in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])"
+            )
+        result.append(d % max(ndim, 1))
+    return tuple(sorted(set(result)))
+
+
+def kept_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The shape of a reduction with ``keepdim=True``."""
+    if dims is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+class Sum(Primitive):
+    name = "sum"
+
+    @staticmethod
+    def forward(ctx, a, *, dim=None, keepdim=False):
+        return a.sum(axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, _, _ = ctx.input_meta[0]
+        dims = ctx.attrs["dim"]
+        return grad.reshape(kept_shape(shape, dims)).expand(shape)
+
+
+def _extremum_forward(ctx, a, reduce, dim, keepdim):
+    out = reduce(a, axis=dim, keepdims=True)
+    hit = a == out
+    share = hit / hit.sum(axis=dim, keepdims=True)  # ties split the gradient equally
+    ctx.save_for_backward(share.astype(a.dtype, copy=False))
+    return out if keepdim else out.squeeze(axis=dim)
+
+
+def _extremum_backward(ctx, grad):
+    (share,) = ctx.saved_tensors
+    return grad.reshape(kept_shape(share.shape, ctx.attrs["dim"])) * share
+
+
+class Amax(Primitive):
+    """Maximum over ``dim``; ties share the gradient equally (PyTorch's ``amax``)."""
+
+    name = "amax"
+
+    @staticmethod
+    def forward(ctx, a, *, dim=None, keepdim=False):
+        return _extremum_forward(ctx, a, ctx.xp.max, dim, keepdim)
+
+    backward = staticmethod(_extremum_backward)
+
+
+class Amin(Primitive):
+    """Minimum over ``dim``; ties share the gradient equally (PyTorch's ``amin``)."""
+
+    name = "amin"
+
+    @staticmethod
+    def forward(ctx, a, *, dim=None, keepdim=False):
+        return _extremum_forward(ctx, a, ctx.xp.min, dim, keepdim)
+
+    backward = staticmethod(_extremum_backward)

@@ -1,0 +1,764 @@
+"""``minigrad.Tensor``: an array on a device that remembers how it was computed.
+
+A Tensor holds its backend's raw array (``.data``), and, when it is the result of a recorded
+op, ``.grad_fn``: the :class:`~minigrad.autograd.function.Node` that made it. Every operator
+here is a thin call to a primitive in ``minigrad.ops`` or a composition of primitives in
+``minigrad.ops.composite``; no math lives in this file.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Iterable, Sequence
+
+import backends
+from backends.dtypes import DEFAULT_FLOAT, as_dtype
+from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.device import device as Device
+from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
+
+Scalar = int | float | bool
+
+
+def common_backend(tensors: Sequence[Tensor], op_name: str = "this op") -> Any:
+    """The backend all ``tensors`` share; a clear error when they live on different devices."""
+    if not tensors:
+        return backends.get()
+    backend = tensors[0].backend
+    for other in tensors[1:]:
+        if other.backend is not backend:
+            raise RuntimeError(
+                f"{op_name}: expected all tensors on the same device, but found one on "
+                f"{backend.name} and one on {other.backend.name}; move them with .to(device)"
+            )
+    return backend
+
+
+def _shape_arg(size: tuple) -> tuple[int, ...]:
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` as PyTorch does."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(n) for n in size)
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
+
+    Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
+    and behaves like ``minigrad.tensor(data)``.
+    """
+
+    __slots__ = (
+        "data", "backend", "grad", "grad_fn", "requires_grad", "name", "_output_index",
+        "_hooks", "_retains_grad", "__weakref__",
+    )
+    __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
+
+    def __init__(
+        self,
+        data: Any,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+        name: str | None = None,
+    ) -> None:
+        backend = backends.get(device)
+        if isinstance(data, Tensor):
+            array = data.data
+        else:
+            array = data
+        if dtype is None and not hasattr(array, "dtype"):
+            array = backend.asarray(array)
+            if array.dtype.kind == "f":
+                array = array.astype(DEFAULT_FLOAT)  # Python floats are float32, as in PyTorch
+        array = backend.asarray(array, dtype=None if dtype is None else as_dtype(dtype))
+        self._init(array, backend, None, 0)
+        self.name = name
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init(self, array: Any, backend: Any, grad_fn: Any, index: int) -> None:
+        self.data = array
+        self.backend = backend
+        self.grad = None
+        self.grad_fn = grad_fn
+        self.requires_grad = grad_fn is not None
+        self.name = None
+        self._output_index = index
+        self._hooks: list = []
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, array: Any, backend: Any, grad_fn: Any = None, index: int = 0) -> Tensor:
+        """Wrap a raw array without copying or checking (the fast path the ops use)."""
+        tensor = cls.__new__(cls)
+        if grad_fn is not None and array.dtype.kind not in "fc":
+            grad_fn = None  # integer and boolean results never carry gradients
+        tensor._init(array, backend, grad_fn, index)
+        return tensor
+
+    # --- properties --------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.shape if dim is None else self.shape[dim]
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def device(self) -> Device:
+        return Device(self.backend.type, self.backend.index)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.backend.type == "cuda"
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802  (PyTorch's name)
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        return self.transpose(-2, -1)
+
+    # --- conversion ----------------------------------------------------------------------
+    def item(self) -> Scalar:
+        if self.numel() != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def numpy(self) -> Any:
+        """A host ``numpy.ndarray`` (shares memory on the CPU, as in PyTorch)."""
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "Can't call numpy() on a Tensor that requires grad: use tensor.detach().numpy()"
+            )
+        return self.backend.to_numpy(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        array = self.backend.to_numpy(self.data)
+        return array if dtype is None else array.astype(dtype)
+
+    def detach(self) -> Tensor:
+        return Tensor._make(self.data, self.backend)
+
+    def clone(self) -> Tensor:
+        return self * 1 if self.requires_grad else Tensor._make(self.data.copy(), self.backend)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_ can only change leaf tensors; use .detach() first")
+        if requires_grad and self.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, this one is {self.dtype}; "
+                "convert it with .float()"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if self.grad_fn is None:
+            return
+        self._retains_grad = True
+        self.grad_fn.retained_outputs[self._output_index] = self
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook: Any) -> None:
+        """``hook(grad)`` runs when this leaf's gradient arrives; it may return a replacement."""
+        self._hooks.append(hook)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``.
+
+        Returns ``self`` when nothing changes. A leaf comes back as a leaf with the same
+        ``requires_grad``, and its ``.grad`` moves too; a non-leaf is copied differentiably.
+        """
+        target_device, target_dtype = None, kwargs.pop("dtype", None)
+        target_device = kwargs.pop("device", None)
+        for arg in args:
+            if isinstance(arg, (str, Device)) and not _is_dtype_name(arg):
+                target_device = arg
+            elif isinstance(arg, Tensor):
+                target_device, target_dtype = arg.device, arg.dtype
+            else:
+                target_dtype = arg
+        result = self
+        if target_dtype is not None and as_dtype(target_dtype) != self.dtype:
+            result = shape.Cast.apply(result, dtype=as_dtype(target_dtype))
+        if target_device is not None:
+            backend = backends.get(target_device)
+            if backend is not self.backend:
+                result = shape.ToDevice.apply(result, device=backend.name)
+        if result is self or not self.is_leaf:
+            return result
+        moved = result.detach()
+        moved.requires_grad = self.requires_grad
+        moved.name = self.name
+        if self.grad is not None:
+            moved.grad = self.grad.to(moved.device)
+        return moved
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device: int | None = None) -> Tensor:
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def float(self) -> Tensor:
+        return self.to("float32")
+
+    def double(self) -> Tensor:
+        return self.to("float64")
+
+    def half(self) -> Tensor:
+        return self.to("float16")
+
+    def long(self) -> Tensor:
+        return self.to("int64")
+
+    def int(self) -> Tensor:
+        return self.to("int32")
+
+    def bool(self) -> Tensor:
+        return self.to("bool")
+
+    def type(self, dtype: Any = None) -> Any:
+        return str(self.dtype) if dtype is None else self.to(dtype)
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    # --- printing ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        body = repr(self.backend.to_numpy(self.data))
+        body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array") else body
+        body = body.split(", dtype=")[0]
+        extras = []
+        if self.dtype != DEFAULT_FLOAT and self.dtype.kind == "f" or self.dtype.kind != "f":
+            extras.append(f"dtype={self.dtype}")
+        if self.backend.type != "cpu":
+            extras.append(f"device='{self.backend.name}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body.replace("\n      ", "\n       ")] + extras) + ")"
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    __hash__ = object.__hash__
+
+    # --- autograd ------------------------------------------------------------------------
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Sequence[Tensor] | None = None,
+    ) -> None:
+        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
+        from minigrad.autograd.engine import backward
+
+        backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs)
+
+    # --- arithmetic ----------------------------------------------------------------------
+    def _operand(self, other: Any) -> Any:
+        """Turn the other operand into a Tensor or a Python scalar with PyTorch's promotion."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (builtins.int, builtins.float, builtins.bool)):
+            return other
+        if hasattr(other, "dtype") and getattr(other, "shape", None) == ():
+            return other.item()  # a NumPy scalar behaves like a Python one
+        return Tensor(other, device=self.backend.name)
+
+    def _promoted(self, other: Any) -> tuple[Tensor, Any]:
+        other = self._operand(other)
+        a = self
+        if isinstance(other, Tensor):
+            kind_a, kind_b = a.dtype.kind, other.dtype.kind
+            if kind_a == "f" and kind_b != "f":
+                other = other.to(a.dtype)
+            elif kind_b == "f" and kind_a != "f":
+                a = a.to(other.dtype)
+        elif isinstance(other, builtins.float) and a.dtype.kind != "f":
+            a = a.to(DEFAULT_FLOAT)
+        return a, other
+
+    def __add__(self, other: Any) -> Tensor:
+        a, b = self._promoted(other)
+        return arithmetic.Add.apply(a, b)
+
+    def __radd__(self, other: Any) -> Tensor:
+        a, b = self._promoted(other)
+        return arithmetic.Add.apply(b, a)
+
+    def __sub__(self, other: Any) -> Tensor:
+        a, b = self._promoted(other)
+        return arithmetic.Sub.apply(a, b)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        a, b = self._promoted(other)
+        return arithmetic.Sub.apply(b, a)
+
+    def __mul__(self, other: Any) -> Tensor:
+        a, b = self._promoted(other)
+        return arithmetic.Mul.apply(a, b)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        a, b = self._promoted(other)
+        return arithmetic.Mul.apply(b, a)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        a, b = self._promoted(other)
+        if a.dtype.kind != "f" and (not isinstance(b, Tensor) or b.dtype.kind != "f"):
+            a = a.to(DEFAULT_FLOAT)  # true division of integers gives floats, as in PyTorch
+        return arithmetic.Div.apply(a, b)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        a, b = self._promoted(other)
+        if a.dtype.kind != "f":
+            a = a.to(DEFAULT_FLOAT)
+        return arithmetic.Div.apply(b, a)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        a, b = self._promoted(exponent)
+        return arithmetic.Pow.apply(a, b)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        a, b = self._promoted(base)
+        return arithmetic.Pow.apply(b, a)
+
+    def __neg__(self) -> Tensor:
+        return arithmetic.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return Tensor(other, device=self.backend.name).matmul(self)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        other = self._operand(other)
+        if self.ndim == 0 or other.ndim == 0:
+            raise RuntimeError(
+                f"matmul needs tensors with at least 1 dimension, got shapes {self.shape} and "
+                f"{other.shape}; use * for scalars"
+            )
+        inner_a = self.shape[-1]
+        inner_b = other.shape[-2] if other.ndim > 1 else other.shape[0]
+        if inner_a != inner_b:
+            raise RuntimeError(
+                f"matmul: shapes {self.shape} and {other.shape} cannot be multiplied "
+                f"({inner_a} != {inner_b}): the last dim of the first must equal the "
+                "second-to-last dim of the second"
+            )
+        return linalg.MatMul.apply(self, other)
+
+    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
+    multiply, subtract, divide, true_divide = mul, sub, div, div
+
+    def neg(self) -> Tensor:
+        return -self
+
+    def exp(self) -> Tensor:
+        return elementwise.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return elementwise.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return elementwise.Sqrt.apply(self)
+
+    def rsqrt(self) -> Tensor:
+        return self.sqrt().reciprocal()
+
+    def reciprocal(self) -> Tensor:
+        return 1.0 / self
+
+    def square(self) -> Tensor:
+        return self * self
+
+    def abs(self) -> Tensor:
+        return elementwise.Abs.apply(self)
+
+    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max")
+        return elementwise.Clamp.apply(self, min=min, max=max)
+
+    clip = clamp
+
+    def relu(self) -> Tensor:
+        return elementwise.Relu.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return elementwise.Sigmoid.apply(self)
+
+    def tanh(self) -> Tensor:
+        return elementwise.Tanh.apply(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        return composite.softmax(self, dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return composite.log_softmax(self, dim)
+
+    # --- comparisons (not differentiable) ------------------------------------------------
+    def _compare(self, other: Any, operator: str) -> Tensor:
+        other = self._operand(other)
+        other_data = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            common_backend([self, other], operator)
+        return Tensor._make(getattr(self.data, operator)(other_data), self.backend)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "__eq__")
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, "__ne__")
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, "__lt__")
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, "__le__")
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, "__gt__")
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, "__ge__")
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    def __invert__(self) -> Tensor:
+        return Tensor._make(~self.data, self.backend)
+
+    def __and__(self, other: Tensor) -> Tensor:
+        return self._compare(other, "__and__")
+
+    def __or__(self, other: Tensor) -> Tensor:
+        return self._compare(other, "__or__")
+
+    def equal(self, other: Tensor) -> bool:
+        return self.shape == other.shape and bool(self.backend.xp.all(self.data == other.data))
+
+    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        return bool(self.backend.xp.allclose(self.data, other.data, rtol=rtol, atol=atol))
+
+    def any(self) -> Tensor:
+        return Tensor._make(self.data.any(), self.backend)
+
+    def all(self) -> Tensor:
+        return Tensor._make(self.data.all(), self.backend)
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return Tensor._make(self.backend.xp.argmax(self.data, axis=dim, keepdims=keepdim), self.backend)
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return Tensor._make(self.backend.xp.argmin(self.data, axis=dim, keepdims=keepdim), self.backend)
+
+    # --- reductions ----------------------------------------------------------------------
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+        source = self if dtype is None else self.to(dtype)
+        if source.dtype.kind in "biu" and dtype is None:
+            source = source.to("int64")  # PyTorch sums integers and booleans as int64
+        dims = reduction.normalize_dims(dim, self.ndim)
+        return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return composite.mean(self, dim, keepdim)
+
+    def var(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        return composite.var(self, dim, correction, keepdim)
+
+    def std(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+        return self.var(dim, correction, keepdim, unbiased).sqrt()
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return reduction.Amax.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return reduction.Amin.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
+
+    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+        """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)`` as in PyTorch."""
+        if isinstance(dim, Tensor):
+            return composite.maximum(self, dim)
+        if dim is None:
+            return self.amax()
+        return composite.ValuesIndices(self.amax(dim, keepdim), self.argmax(dim, keepdim))
+
+    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+        if isinstance(dim, Tensor):
+            return composite.minimum(self, dim)
+        if dim is None:
+            return self.amin()
+        return composite.ValuesIndices(self.amin(dim, keepdim), self.argmin(dim, keepdim))
+
+    # --- shapes --------------------------------------------------------------------------
+    def reshape(self, *shape_: Any) -> Tensor:
+        new_shape = _shape_arg(shape_)
+        if -1 in new_shape or builtins.any(n < 0 for n in new_shape):
+            new_shape = composite.infer_shape(self.shape, new_shape)
+        elif _product(new_shape) != self.numel():
+            raise RuntimeError(
+                f"shape {list(new_shape)} is invalid for input of size {self.numel()} "
+                f"(shape {list(self.shape)})"
+            )
+        if new_shape == self.shape:
+            return self
+        return shape.Reshape.apply(self, shape=new_shape)
+
+    view = reshape
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        merged = _product(self.shape[start : end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        dim = dim % self.ndim
+        return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1 :])
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dims = reduction.normalize_dims(dim, self.ndim)
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        dims = _shape_arg(dims)
+        if sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise RuntimeError(f"permute: {dims} is not a permutation of the {self.ndim} dims of {self.shape}")
+        dims = tuple(d % self.ndim for d in dims)
+        if dims == tuple(range(self.ndim)):
+            return self
+        return shape.Permute.apply(self, dims=dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        order = list(range(self.ndim))
+        order[dim0], order[dim1] = order[dim1], order[dim0]
+        return self.permute(*order)
+
+    def t(self) -> Tensor:
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def expand(self, *sizes: Any) -> Tensor:
+        sizes = _shape_arg(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the target {sizes} has fewer dims than the tensor {self.shape}")
+        target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
+        for i, n in enumerate(self.shape):
+            if n != 1 and n != target[lead + i]:
+                raise RuntimeError(
+                    f"expand: the size {n} of dim {i} must match {target[lead + i]} or be 1 "
+                    f"(tensor {self.shape}, target {target})"
+                )
+        if target == self.shape:
+            return self
+        return shape.Expand.apply(self, shape=target)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    broadcast_to = expand
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        target = _shape_arg(size)
+        if target == self.shape:
+            return self
+        return shape.SumTo.apply(self, shape=target)
+
+    def __getitem__(self, key: Any) -> Tensor:
+        key = _index_key(key)
+        return shape.GetItem.apply(self, key=key)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        size = -(-self.shape[dim] // chunks)
+        return self.split(size, dim)
+
+    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        dim = dim % self.ndim
+        length = self.shape[dim]
+        if isinstance(split_size, builtins.int):
+            sizes = [builtins.min(split_size, length - s) for s in range(0, length, split_size)]
+        else:
+            sizes = list(split_size)
+        pieces, start = [], 0
+        for n in sizes:
+            index = [slice(None)] * self.ndim
+            index[dim] = slice(start, start + n)
+            pieces.append(self[tuple(index)])
+            start += n
+        return tuple(pieces)
+
+    # --- in-place (never on tensors that record gradients) -------------------------------
+    def _check_inplace(self) -> None:
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "a tensor that requires grad is being used in an in-place operation; "
+                "wrap the update in `with minigrad.no_grad():` or use the out-of-place op"
+            )
+
+    def _inplace(self, operator: str, other: Any) -> Tensor:
+        self._check_inplace()
+        value = other.data if isinstance(other, Tensor) else other
+        result = getattr(self.data, operator)(value)
+        if result is NotImplemented:
+            raise TypeError(f"unsupported in-place operation {operator} on {self.dtype}")
+        self.data = result
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("__iadd__", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("__isub__", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("__imul__", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("__itruediv__", other)
+
+    def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        return self._inplace("__iadd__", other if alpha == 1 else other * alpha)
+
+    def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
+        return self._inplace("__isub__", other if alpha == 1 else other * alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("__imul__", other)
+
+    def div_(self, other: Any) -> Tensor:
+        return self._inplace("__itruediv__", other)
+
+    def zero_(self) -> Tensor:
+        self._check_inplace()
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value: Scalar) -> Tensor:
+        self._check_inplace()
+        self.data[...] = value
+        return self
+
+    def copy_(self, source: Tensor) -> Tensor:
+        self._check_inplace()
+        if tuple(source.shape) != self.shape:
+            source = source.expand(self.shape)
+        self.data[...] = self.backend.asarray(source.data if isinstance(source, Tensor) else source)
+        return self
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._check_inplace()
+        self.data[_index_key(key)] = value.data if isinstance(value, Tensor) else value
+
+    # --- factories on an existing tensor -------------------------------------------------
+    def new_zeros(self, *size: Any, dtype: Any = None) -> Tensor:
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        return Tensor._make(self.backend.xp.zeros(_shape_arg(size), dtype=dtype), self.backend)
+
+    def new_ones(self, *size: Any, dtype: Any = None) -> Tensor:
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        return Tensor._make(self.backend.xp.ones(_shape_arg(size), dtype=dtype), self.backend)
+
+    def new_full(self, size: Sequence[int], fill_value: Scalar, dtype: Any = None) -> Tensor:
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        return Tensor._make(self.backend.xp.full(tuple(size), fill_value, dtype=dtype), self.backend)
+
+    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
+        return Tensor(data, dtype=dtype or self.dtype, device=self.backend.name)
+
+
+def _is_dtype_name(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        as_dtype(value)
+        return True
+    except TypeError:
+        return False
+
+
+def _product(values: Iterable[int]) -> int:
+    result = 1
+    for n in values:
+        result *= n
+    return result
+
+
+def _index_key(key: Any) -> Any:
+    """Replace Tensors (and lists) inside an index by raw arrays of the same device."""
+    if isinstance(key, Tensor):
+        return key.data
+    if isinstance(key, tuple):
+        return tuple(part.data if isinstance(part, Tensor) else part for part in key)
+    return key
