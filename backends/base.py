@@ -66,6 +66,13 @@ class Backend:
     def manual_seed(self, seed: int) -> None:
         raise NotImplementedError
 
+    def get_rng_state(self) -> dict:
+        """The generator's state as plain numbers (a checkpoint can hold it)."""
+        raise NotImplementedError
+
+    def set_rng_state(self, state: dict) -> None:
+        raise NotImplementedError
+
     def randn(self, shape: tuple[int, ...], dtype: Any) -> Any:
         raise NotImplementedError
 

@@ -31,6 +31,12 @@ class NumpyBackend(Backend):
     def manual_seed(self, seed: int) -> None:
         self.generator = numpy.random.default_rng(seed)
 
+    def get_rng_state(self) -> dict:
+        return self.generator.bit_generator.state
+
+    def set_rng_state(self, state: dict) -> None:
+        self.generator.bit_generator.state = state
+
     def randn(self, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
         return self.generator.standard_normal(shape, dtype=numpy.dtype(dtype))
 

@@ -21,8 +21,9 @@ from minigrad import autograd
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.device import device
 from minigrad.factories import (
-    arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, manual_seed, ones,
-    ones_like, rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    arange, empty, empty_like, eye, from_numpy, full, full_like, get_rng_state, linspace, manual_seed, ones,
+    ones_like, rand, rand_like, randint, randn, randn_like, randperm, set_rng_state, tensor, zeros,
+    zeros_like,
 )
 from minigrad.ops.composite import cat, stack
 from minigrad.serialization import CheckpointError, load, save
@@ -45,6 +46,7 @@ __all__ = [
     "Tensor", "autograd", "device", "tensor", "from_numpy", "zeros", "ones", "empty", "full",
     "eye", "arange", "linspace", "randn", "rand", "randint", "randperm", "zeros_like",
     "ones_like", "empty_like", "randn_like", "rand_like", "full_like", "manual_seed", "no_grad",
+    "get_rng_state", "set_rng_state",
     "enable_grad", "set_grad_enabled", "is_grad_enabled", "cat", "stack", "save", "load",
     "CheckpointError", "float16", "float32", "float64", "int8", "int16", "int32", "int64",
     "uint8", "bool",

@@ -139,3 +139,13 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, device: Any = N
 def manual_seed(seed: int) -> None:
     """Seed the random generator of every device, now and for devices first used later."""
     backends.manual_seed(int(seed))
+
+
+def get_rng_state(device: Any = None) -> dict:
+    """The random generator state of ``device`` (default device if None), as plain numbers."""
+    return backends.get(device).get_rng_state()
+
+
+def set_rng_state(state: dict, device: Any = None) -> None:
+    """Restore a state from :func:`get_rng_state` (e.g. when resuming from a checkpoint)."""
+    backends.get(device).set_rng_state(state)

@@ -1,0 +1,69 @@
+"""Shared test helpers.
+
+Oracles (PyTorch, Graphviz's dot, the real MNIST files) are needed to PROVE correctness. On a
+developer's machine a missing oracle skips its tests with the reason; in CI, which sets
+MINIGRAD_REQUIRE_ORACLES=1, a missing oracle FAILS them, so CI cannot go green by skipping.
+Only GPU tests may skip in CI (there is no GPU there).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REQUIRE_ORACLES = os.environ.get("MINIGRAD_REQUIRE_ORACLES", "") not in ("", "0")
+
+
+def missing_oracle(reason: str) -> None:
+    """Skip (developer machine) or fail (CI) because an oracle is missing."""
+    if REQUIRE_ORACLES:
+        pytest.fail(f"oracle missing and MINIGRAD_REQUIRE_ORACLES is set: {reason}")
+    pytest.skip(reason)
+
+
+def mnist_dir() -> Path:
+    """The real MNIST IDX files: $MINIGRAD_SHARED_DATA or ../shared/data/mnist."""
+    path = Path(os.environ.get("MINIGRAD_SHARED_DATA", REPO.parent / "shared" / "data" / "mnist"))
+    if not (path / "train-images-idx3-ubyte.gz").exists() and not (path / "train-images-idx3-ubyte").exists():
+        missing_oracle(f"real MNIST files not found in {path}")
+    return path
+
+
+@pytest.fixture
+def torch():
+    """PyTorch (CPU build), the reference implementation the tests compare against."""
+    try:
+        import torch as torch_module
+    except ImportError:
+        missing_oracle("PyTorch is not installed: pip install torch==2.13.0")
+    torch_module.set_num_threads(1)
+    return torch_module
+
+
+@pytest.fixture
+def dot_program():
+    """Graphviz's dot executable, needed to really render pictures."""
+    path = shutil.which("dot")
+    if path is None:
+        missing_oracle("Graphviz's dot program is missing: apt-get install graphviz")
+    return path
+
+
+@pytest.fixture
+def mnist_path() -> Path:
+    return mnist_dir()
+
+
+def cuda_available() -> bool:
+    import backends
+
+    return backends.available().get("cuda") is None
+
+
+requires_cuda = pytest.mark.skipif(
+    not cuda_available(), reason=f"no CUDA GPU: {__import__('backends').available().get('cuda')}"
+)
