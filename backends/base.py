@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
+
+_NO_SCOPE = nullcontext()  # reusable and re-entrant: the CPU needs no device scope
 
 
 class BackendUnavailableError(RuntimeError):
@@ -47,6 +50,11 @@ class Backend:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
+    def __deepcopy__(self, memo: dict) -> Backend:
+        # One backend per device: copy.deepcopy(model) must not clone it, or the copy's
+        # tensors would look like they live on another device.
+        return self
+
     # --- moving data ---------------------------------------------------------------------
     def asarray(self, data: Any, dtype: Any = None) -> Any:
         """Make an array on this device from a scalar, nested list, or another library's array."""
@@ -61,6 +69,14 @@ class Backend:
 
     def synchronize(self) -> None:
         """Wait for queued work to finish (a no-op on the CPU)."""
+
+    def activate(self, operation: str | None = None) -> Any:
+        """A context manager in which array work runs on this device (its GPU made current).
+
+        ``Function.apply`` runs every op's forward inside it. A no-op on the CPU; a GPU backend
+        also turns its library's out-of-memory error into one that names ``operation`` and the fix.
+        """
+        return _NO_SCOPE
 
     # --- randomness ----------------------------------------------------------------------
     def manual_seed(self, seed: int) -> None:

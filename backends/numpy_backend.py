@@ -38,10 +38,16 @@ class NumpyBackend(Backend):
         self.generator.bit_generator.state = state
 
     def randn(self, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
-        return self.generator.standard_normal(shape, dtype=numpy.dtype(dtype))
+        dtype = numpy.dtype(dtype)
+        if dtype.char not in "fd":  # NumPy draws only float32/float64: cast for float16
+            return self.generator.standard_normal(shape, dtype=numpy.float32).astype(dtype)
+        return self.generator.standard_normal(shape, dtype=dtype)
 
     def rand(self, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
-        return self.generator.random(shape, dtype=numpy.dtype(dtype))
+        dtype = numpy.dtype(dtype)
+        if dtype.char not in "fd":
+            return self.generator.random(shape, dtype=numpy.float32).astype(dtype)
+        return self.generator.random(shape, dtype=dtype)
 
     def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
         return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import backends
@@ -21,8 +22,15 @@ def _float_dtype(dtype: Any) -> Any:
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A new tensor from a scalar, nested list, NumPy array or Tensor (Python floats -> float32)."""
-    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    """A new tensor from a scalar, nested list, NumPy array or Tensor (Python floats -> float32).
+
+    Always a copy, as ``torch.tensor``: an optimizer updating it in place must not write into
+    the caller's array (``from_numpy`` is the sharing variant).
+    """
+    result = Tensor(data, dtype=dtype, device=device)
+    if result.data is data or (isinstance(data, Tensor) and result.data is data.data):
+        result.data = result.data.copy(order="K")  # keeps the layout (a transposed view stays so)
+    return result.requires_grad_(True) if requires_grad else result
 
 
 def from_numpy(array: Any) -> Tensor:
@@ -50,8 +58,11 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     backend = backends.get(device)
-    if dtype is None:
-        dtype = {bool: "bool", int: "int64"}.get(type(fill_value), DEFAULT_FLOAT)
+    if dtype is None:  # from the fill value, as PyTorch (NumPy scalars count as Python ones)
+        if isinstance(fill_value, bool) or str(getattr(fill_value, "dtype", "")) == "bool":
+            dtype = "bool"
+        else:
+            dtype = "int64" if isinstance(fill_value, numbers.Integral) else DEFAULT_FLOAT
     shape = (size,) if isinstance(size, int) else tuple(size)
     return _finish(backend.xp.full(shape, fill_value, dtype=as_dtype(dtype)), backend, requires_grad)
 
@@ -67,7 +78,8 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     if end is None:
         start, end = 0, start
     if dtype is None:
-        dtype = "int64" if all(isinstance(v, int) for v in (start, end, step)) else DEFAULT_FLOAT
+        integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
+        dtype = "int64" if integral else DEFAULT_FLOAT
     backend = backends.get(device)
     return _finish(backend.xp.arange(start, end, step, dtype=as_dtype(dtype)), backend, requires_grad)
 
@@ -90,8 +102,11 @@ def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool 
     return _finish(backend.rand(_shape_arg(size), _float_dtype(dtype)), backend, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None, device: Any = None) -> Tensor:
-    if high is None:
+def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None, device: Any = None) -> Tensor:
+    """Integers in ``[low, high)``; ``randint(high, size)`` as PyTorch's short form."""
+    if isinstance(high, (tuple, list)):  # randint(10, (3,)): the second argument is the size
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     backend = backends.get(device)
     return Tensor._make(backend.randint(low, high, tuple(size), as_dtype(dtype or "int64")), backend)

@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -79,18 +80,21 @@ def load(path: str | os.PathLike, map_location: Any = None) -> Any:
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
         archive = numpy.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise CheckpointError(f"{path} is not a minigrad checkpoint (.npz) or is corrupt: {error}") from None
+    if not hasattr(archive, "files"):  # a plain .npy array, not an archive
+        raise CheckpointError(f"{path} holds a single .npy array, not a minigrad checkpoint (.npz)")
     with archive:
         if _MANIFEST not in archive.files:
             raise CheckpointError(f"{path} is an .npz file but not a minigrad checkpoint (no manifest)")
         try:
             manifest = json.loads(archive[_MANIFEST].tobytes().decode())
             arrays = {name: archive[name] for name in archive.files if name != _MANIFEST}
-        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error) as error:
             raise CheckpointError(f"{path} is corrupt: {error}") from None
-    if manifest.get("format") != _FORMAT:
-        raise CheckpointError(f"{path} has unknown format {manifest.get('format')!r}")
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else type(manifest).__name__
+        raise CheckpointError(f"{path} has unknown format {found!r}")
     device = "cpu" if map_location is None else str(map_location)
 
     def decode(node: Any) -> Any:
@@ -107,4 +111,9 @@ def load(path: str | os.PathLike, map_location: Any = None) -> Any:
             return tuple(decode(v) for v in node["tuple"])
         return node["value"]
 
-    return decode(manifest["root"])
+    try:
+        return decode(manifest["root"])
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise CheckpointError(f"{path} is corrupt: its manifest is malformed ({error!r})") from None

@@ -92,6 +92,8 @@ class Tensor:
     def _make(cls, array: Any, backend: Any, grad_fn: Any = None, index: int = 0) -> Tensor:
         """Wrap a raw array without copying or checking (the fast path the ops use)."""
         tensor = cls.__new__(cls)
+        if not backend.is_array(array):  # NumPy gives scalars for 0-d results: keep an array
+            array = backend.asarray(array)
         if grad_fn is not None and array.dtype.kind not in "fc":
             grad_fn = None  # integer and boolean results never carry gradients
         tensor._init(array, backend, grad_fn, index)
@@ -114,6 +116,11 @@ class Tensor:
 
     def numel(self) -> int:
         return int(self.data.size)
+
+    def __iter__(self) -> Any:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -151,7 +158,7 @@ class Tensor:
         return self.data.reshape(()).item()
 
     def tolist(self) -> Any:
-        return self.numpy().tolist()
+        return self.backend.to_numpy(self.data).tolist()  # a copy: allowed with requires_grad
 
     def numpy(self) -> Any:
         """A host ``numpy.ndarray`` (shares memory on the CPU, as in PyTorch)."""
@@ -172,6 +179,8 @@ class Tensor:
         return self * 1 if self.requires_grad else Tensor._make(self.data.copy(), self.backend)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not self.is_leaf and requires_grad:
+            return self  # a non-leaf already requires grad (as PyTorch, not an error)
         if not self.is_leaf:
             raise RuntimeError("requires_grad_ can only change leaf tensors; use .detach() first")
         if requires_grad and self.dtype.kind not in "fc":
@@ -194,8 +203,13 @@ class Tensor:
         return self._retains_grad
 
     def register_hook(self, hook: Any) -> None:
-        """``hook(grad)`` runs when this leaf's gradient arrives; it may return a replacement."""
-        self._hooks.append(hook)
+        """``hook(grad)`` runs when this tensor's gradient arrives; it may return a replacement."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:  # a non-leaf: the engine runs it at the node that made it
+            self.grad_fn.output_hooks.setdefault(self._output_index, []).append(hook)
+        else:
+            self._hooks.append(hook)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``.
@@ -222,7 +236,7 @@ class Tensor:
         if result is self or not self.is_leaf:
             return result
         moved = result.detach()
-        moved.requires_grad = self.requires_grad
+        moved.requires_grad = self.requires_grad and moved.dtype.kind in "fc"  # x.long() cannot
         moved.name = self.name
         if self.grad is not None:
             moved.grad = self.grad.to(moved.device)
@@ -313,10 +327,12 @@ class Tensor:
         """Turn the other operand into a Tensor or a Python scalar with PyTorch's promotion."""
         if isinstance(other, Tensor):
             return other
+        if hasattr(other, "dtype") and getattr(other, "shape", None) == ():
+            # A NumPy scalar behaves like a Python one; checked first because numpy.float64 IS a
+            # Python float, and kept as is it would turn float32 results into float64.
+            return other.item()
         if isinstance(other, (builtins.int, builtins.float, builtins.bool)):
             return other
-        if hasattr(other, "dtype") and getattr(other, "shape", None) == ():
-            return other.item()  # a NumPy scalar behaves like a Python one
         return Tensor(other, device=self.backend.name)
 
     def _promoted(self, other: Any) -> tuple[Tensor, Any]:
@@ -328,6 +344,13 @@ class Tensor:
                 other = other.to(a.dtype)
             elif kind_b == "f" and kind_a != "f":
                 a = a.to(other.dtype)
+            elif a.dtype != other.dtype and kind_a in "fiu" and (a.ndim == 0) != (other.ndim == 0):
+                # As PyTorch: a 0-d tensor does not widen a dimensioned one of its kind
+                # (float32 * 0-d float64 stays float32). Cast directly: .to() would cut the graph.
+                if other.ndim == 0:
+                    other = shape.Cast.apply(other, dtype=a.dtype)
+                else:
+                    a = shape.Cast.apply(a, dtype=other.dtype)
         elif isinstance(other, builtins.float) and a.dtype.kind != "f":
             a = a.to(DEFAULT_FLOAT)
         return a, other
@@ -435,7 +458,10 @@ class Tensor:
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise ValueError("clamp needs at least one of min and max")
-        return elementwise.Clamp.apply(self, min=min, max=max)
+        source = self
+        if self.dtype.kind != "f" and builtins.any(isinstance(v, builtins.float) for v in (min, max)):
+            source = self.to(DEFAULT_FLOAT)  # as PyTorch: float bounds give a float result
+        return elementwise.Clamp.apply(source, min=min, max=max)
 
     clip = clamp
 
@@ -511,8 +537,11 @@ class Tensor:
 
     # --- reductions ----------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-        source = self if dtype is None else self.to(dtype)
-        if source.dtype.kind in "biu" and dtype is None:
+        source = self
+        if dtype is not None and as_dtype(dtype) != self.dtype:
+            # Cast directly, not with .to(): .to() on a leaf gives a new leaf, cutting the graph.
+            source = shape.Cast.apply(self, dtype=as_dtype(dtype))
+        elif dtype is None and source.dtype.kind in "biu" and source.dtype != as_dtype("int64"):
             source = source.to("int64")  # PyTorch sums integers and booleans as int64
         dims = reduction.normalize_dims(dim, self.ndim)
         return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
@@ -589,12 +618,18 @@ class Tensor:
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
     def unsqueeze(self, dim: int) -> Tensor:
+        if not -self.ndim - 1 <= dim <= self.ndim:
+            raise IndexError(
+                f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims "
+                f"(expected a value in [{-self.ndim - 1}, {self.ndim}])"
+            )
         dim = dim % (self.ndim + 1)
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def permute(self, *dims: Any) -> Tensor:
         dims = _shape_arg(dims)
-        if sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+        in_range = builtins.all(-self.ndim <= d < self.ndim for d in dims)
+        if not in_range or sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: {dims} is not a permutation of the {self.ndim} dims of {self.shape}")
         dims = tuple(d % self.ndim for d in dims)
         if dims == tuple(range(self.ndim)):
@@ -614,6 +649,8 @@ class Tensor:
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the target {sizes} has fewer dims than the tensor {self.shape}")
+        if -1 in sizes[:lead]:
+            raise RuntimeError(f"expand: -1 is not allowed for the new leading dims in {sizes}")
         target = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         for i, n in enumerate(self.shape):
             if n != 1 and n != target[lead + i]:

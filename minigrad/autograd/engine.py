@@ -117,6 +117,7 @@ def _run(
             node = ready.pop()
             grads = pending.pop(node, None)
             if grads is not None:  # a node no gradient reached only releases its inputs
+                _run_output_hooks(node, grads)
                 _capture_outputs(node, grads, capture)
                 input_grads = _call_backward(node, grads)
                 if not retain_graph:
@@ -186,6 +187,7 @@ def _call_backward(node: Node, grads: list) -> tuple:
 
 def _deliver(grad_value: Any, meta: tuple, node: Node) -> Any:
     """Sum a gradient back to its input's shape (undoing broadcasting) and match its dtype."""
+    from minigrad.ops.shape import Cast
     from minigrad.tensor import Tensor
 
     if not isinstance(grad_value, Tensor):
@@ -194,7 +196,8 @@ def _deliver(grad_value: Any, meta: tuple, node: Node) -> Any:
     if grad_value.shape != shape:
         grad_value = grad_value.sum_to_size(shape)
     if grad_value.dtype != dtype:
-        grad_value = grad_value.to(dtype)
+        # Cast directly, not with .to(): .to() turns a leaf into a new leaf, cutting the graph.
+        grad_value = Cast.apply(grad_value, dtype=dtype)
     return grad_value
 
 
@@ -210,7 +213,29 @@ def _accumulate_leaf(leaf: Any, grad_value: Any, capture: dict | None, only: set
         if replaced is not None:
             grad_value = replaced
     # Out of place on purpose: the same gradient object may also be another leaf's gradient.
-    leaf.grad = grad_value if leaf.grad is None else leaf.grad + grad_value
+    leaf.grad = _owned(grad_value) if leaf.grad is None else leaf.grad + grad_value
+
+
+def _owned(grad_value: Any) -> Any:
+    """A gradient ``.grad`` may keep and the user may update in place (``grad.zero_()``).
+
+    Backward hands out views: ``a + b`` gives both inputs the same gradient object, and a
+    sum's gradient is a read-only broadcast. A gradient that is part of a graph
+    (``create_graph=True``) is kept as it is, since in-place updates are refused on it anyway.
+    """
+    if grad_value.requires_grad:
+        return grad_value
+    return type(grad_value)._make(grad_value.data.copy(), grad_value.backend)
+
+
+def _run_output_hooks(node: Node, grads: list) -> None:
+    """Hooks registered on non-leaf tensors see (and may replace) their summed gradient."""
+    for index, hooks in node.output_hooks.items():
+        for hook in hooks:
+            if grads[index] is not None:
+                replaced = hook(grads[index])
+                if replaced is not None:
+                    grads[index] = replaced
 
 
 def _capture_outputs(node: Node, grads: list, capture: dict | None) -> None:
@@ -222,4 +247,4 @@ def _capture_outputs(node: Node, grads: list, capture: dict | None) -> None:
             capture[(node, index)] = grad_value
         tensor = node.retained_outputs.get(index)
         if tensor is not None:
-            tensor.grad = grad_value if tensor.grad is None else tensor.grad + grad_value
+            tensor.grad = _owned(grad_value) if tensor.grad is None else tensor.grad + grad_value

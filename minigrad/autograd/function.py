@@ -59,6 +59,7 @@ class Node:
         self.input_meta: tuple = ()
         self.output_meta: tuple = ()
         self.retained_outputs: dict[int, Any] = {}
+        self.output_hooks: dict[int, list] = {}  # per output: hooks registered on that tensor
         self._to_save: tuple = ()
         self._saved: tuple | None = None
         self._freed = False
@@ -126,7 +127,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "name" not in cls.__dict__:
             cls.name = f"{cls.__module__}.{cls.__qualname__}"
-        REGISTRY[cls.name] = cls
+        if cls.__module__ != __name__:  # base classes defined here (Primitive) are not ops
+            REGISTRY[cls.name] = cls
 
     @staticmethod
     def forward(ctx: Node, *args: Any, **attrs: Any) -> Any:
@@ -147,7 +149,7 @@ class Function:
         ctx = Node(cls, backend, attrs)
         ctx.needs_input_grad = needs_grad
 
-        with no_grad():
+        with no_grad(), backend.activate(cls.name):  # on the inputs' GPU (see Backend.activate)
             if cls.takes_arrays:
                 raw = cls.forward(ctx, *[a.data if isinstance(a, Tensor) else a for a in args], **attrs)
             else:

@@ -27,15 +27,26 @@ class set_grad_enabled:
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self.previous: list[bool] = []
+        self._mode_before_init: bool | None = None
+        if type(self) is set_grad_enabled:
+            # As in PyTorch, a bare call `set_grad_enabled(False)` switches the mode at once.
+            self._mode_before_init = is_grad_enabled()
+            _set(self.mode)
 
     def __enter__(self) -> None:
-        self.previous.append(is_grad_enabled())
+        before = self._mode_before_init
+        self._mode_before_init = None
+        self.previous.append(is_grad_enabled() if before is None else before)
         _set(self.mode)
 
     def __exit__(self, *exc_info: Any) -> None:
         _set(self.previous.pop())
 
     def __call__(self, function: Callable) -> Callable:
+        if self._mode_before_init is not None:  # used as a decorator: undo the switch at init
+            _set(self._mode_before_init)
+            self._mode_before_init = None
+
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with type(self)(self.mode) if type(self) is set_grad_enabled else type(self)():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from minigrad.autograd.engine import grad as autograd_grad
-from minigrad.autograd.grad_mode import no_grad
+from minigrad.autograd.grad_mode import enable_grad, no_grad
 
 
 class GradcheckError(AssertionError):
@@ -35,24 +35,30 @@ def gradcheck(
             )
     differentiable = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
     outputs = _as_tuple(fn(*inputs))
+    # The numerical Jacobian costs 2 evaluations per input element, once for all outputs.
+    numerical = [_numerical_jacobian(fn, inputs, t, outputs, eps) for t in differentiable]
     for out_index, out in enumerate(outputs):
-        if not out.requires_grad:
-            continue
-        flat = out.numel()
-        for k in range(flat):
-            seed = out.new_zeros(out.shape)
-            seed.data.reshape(-1)[k] = 1.0
-            analytical = autograd_grad(out, differentiable, seed, retain_graph=True, allow_unused=True)
+        if out.dtype.kind not in "fc":
+            continue  # integer outputs (indices) have no gradient
+        for k in range(out.numel()):
+            if out.requires_grad:
+                seed = out.new_zeros(out.shape)
+                seed.data.reshape(-1)[k] = 1.0
+                analytical = autograd_grad(out, differentiable, seed, retain_graph=True, allow_unused=True)
+            else:
+                # Not connected to the graph: the analytical gradient is zero, and the numerical
+                # one must be too (this is what catches a backward that breaks the graph).
+                analytical = (None,) * len(differentiable)
             for position, (t, a) in enumerate(zip(differentiable, analytical)):
-                numerical = _numerical_row(fn, inputs, t, out_index, k, eps)
-                a_data = t.backend.xp.zeros(t.shape, dtype=t.dtype) if a is None else a.data
                 xp = t.backend.xp
-                if not xp.allclose(a_data, numerical, atol=atol, rtol=rtol):
-                    worst = float(xp.abs(a_data - numerical).max())
+                expected = numerical[position][out_index][k]
+                a_data = xp.zeros(t.shape, dtype=t.dtype) if a is None else a.data
+                if not xp.allclose(a_data, expected, atol=atol, rtol=rtol):
+                    worst = float(xp.abs(a_data - expected).max())
                     message = (
                         f"gradcheck failed for input {position} (shape {t.shape}) at output "
                         f"{out_index} element {k}: max difference {worst:.3g}\n"
-                        f"analytical: {a_data.ravel()[:8]}\nnumerical:  {numerical.ravel()[:8]}"
+                        f"analytical: {a_data.ravel()[:8]}\nnumerical:  {expected.ravel()[:8]}"
                     )
                     if raise_exception:
                         raise GradcheckError(message)
@@ -60,22 +66,39 @@ def gradcheck(
     return True
 
 
-def _numerical_row(fn, inputs, tensor, out_index, k, eps):
-    """d out.flat[k] / d tensor by central differences, perturbing ``tensor`` in place."""
+def _numerical_jacobian(fn, inputs, tensor, outputs, eps):
+    """Per output, the array ``J[k] = d out.flat[k] / d tensor`` by central differences.
+
+    ``tensor`` is perturbed in place through a multi-index, so non-contiguous data works too.
+    """
     xp = tensor.backend.xp
-    result = xp.zeros(tensor.shape, dtype=tensor.dtype)
-    flat = tensor.data.reshape(-1)
-    target = result.reshape(-1)
+    columns = []
     with no_grad():
-        for i in range(flat.size):
-            original = flat[i].item()
-            flat[i] = original + eps
-            plus = _as_tuple(fn(*inputs))[out_index].data.reshape(-1)[k].item()
-            flat[i] = original - eps
-            minus = _as_tuple(fn(*inputs))[out_index].data.reshape(-1)[k].item()
-            flat[i] = original
-            target[i] = (plus - minus) / (2 * eps)
+        for i in range(tensor.numel()):
+            position = _unravel(i, tensor.shape)
+            original = tensor.data[position].item()
+            tensor.data[position] = original + eps
+            plus = [o.data.astype("float64").reshape(-1) for o in _as_tuple(fn(*inputs))]
+            tensor.data[position] = original - eps
+            minus = [o.data.astype("float64").reshape(-1) for o in _as_tuple(fn(*inputs))]
+            tensor.data[position] = original
+            columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+    result = []
+    for out_index, out in enumerate(outputs):
+        if columns:
+            jacobian = xp.stack([column[out_index] for column in columns], axis=1)
+        else:
+            jacobian = xp.zeros((out.numel(), 0))
+        result.append(jacobian.reshape((out.numel(),) + tuple(tensor.shape)).astype(tensor.dtype))
     return result
+
+
+def _unravel(flat_index, shape):
+    position = []
+    for n in reversed(shape):
+        flat_index, rest = divmod(flat_index, n)
+        position.append(rest)
+    return tuple(reversed(position))
 
 
 def gradgradcheck(
@@ -92,6 +115,11 @@ def gradgradcheck(
     differentiable = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
 
     def first_gradients(*args):
+        # Needs a graph even when called by the numerical pass, which runs under no_grad.
+        with enable_grad():
+            return _first_gradients(*args)
+
+    def _first_gradients(*args):
         outputs = _as_tuple(fn(*args))
         total = sum((o * _fixed_weights(o)).sum() for o in outputs if o.requires_grad)
         params = [a for a in args if isinstance(a, Tensor) and a.requires_grad]

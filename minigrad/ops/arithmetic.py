@@ -3,7 +3,10 @@ broadcast shape: the engine sums it back to the input's own shape."""
 
 from __future__ import annotations
 
+import math
+
 from minigrad.autograd.function import Primitive
+from minigrad.ops.elementwise import where
 
 
 class Add(Primitive):
@@ -87,6 +90,17 @@ class Pow(Primitive):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if needs_a else None
-        grad_b = grad * out * a.log() if needs_b else None
+        grad_a = grad_b = None
+        if needs_a:
+            if isinstance(b, (int, float)) and b == 0:
+                grad_a = grad * 0  # d(a**0)/da is 0, even at a == 0 where 0 * a**-1 is nan
+            else:
+                grad_a = grad * b * a ** (b - 1)
+        if needs_b:
+            # The base may be a Python scalar (2 ** x); where it is 0, a**b is flat in b (as PyTorch).
+            if isinstance(a, (int, float)):
+                log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+                grad_b = grad * out * log_a
+            else:
+                grad_b = grad * out * where(a.data == 0, 1.0, a).log()
         return grad_a, grad_b

@@ -21,10 +21,10 @@ class MatMul(Primitive):
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
         g2 = grad
-        if a.ndim == 1:
-            g2 = g2.unsqueeze(-2)
+        if a.ndim == 1:  # put back the row dim matmul removed (before the column dim, if any)
+            g2 = g2.unsqueeze(g2.ndim - 1 if b.ndim > 1 else g2.ndim)
         if b.ndim == 1:
-            g2 = g2.unsqueeze(-1)
+            g2 = g2.unsqueeze(g2.ndim)
         grad_a = grad_b = None
         if needs_a:
             grad_a = g2 @ b2.mT

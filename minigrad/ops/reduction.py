@@ -3,6 +3,8 @@ from these in ``minigrad.ops.composite``."""
 
 from __future__ import annotations
 
+import operator
+
 from minigrad.autograd.function import Primitive
 
 
@@ -10,9 +12,9 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
     """``None`` (all dims), an int or a tuple, negative allowed, as a sorted tuple of positives."""
     if dim is None:
         return None
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
     result = []
-    for d in dims:
+    for d in map(operator.index, dims):  # NumPy integers work too
         if not -max(ndim, 1) <= d < max(ndim, 1):
             raise IndexError(
                 f"dimension {d} is out of range for a tensor with {ndim} dimensions "

@@ -156,7 +156,7 @@ class Cast(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.to(ctx.input_meta[0][1])
+        return Cast.apply(grad, dtype=ctx.input_meta[0][1])
 
 
 class ToDevice(Primitive):
@@ -172,7 +172,7 @@ class ToDevice(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.to(ctx.backend.name)
+        return ToDevice.apply(grad, device=ctx.backend.name)
 
     @classmethod
     def output_backend(cls, input_backend, attrs):

@@ -1,0 +1,103 @@
+"""The backend registry: lookup, caching, third-party registration, availability, default."""
+
+from __future__ import annotations
+
+import pytest
+
+import backends
+import minigrad
+from backends.numpy_backend import NumpyBackend
+
+
+class ThirdPartyBackend(NumpyBackend):
+    """What a plugin would ship: a Backend subclass with its own device type."""
+
+    type = "plugin"
+
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+
+@pytest.fixture
+def clean_registry():
+    """Restore the registry after a test registers devices in it."""
+    saved = dict(backends._factories), dict(backends._probes), dict(backends._cache), backends._seed
+    yield
+    for registry, before in zip((backends._factories, backends._probes, backends._cache), saved):
+        registry.clear()
+        registry.update(before)
+    backends._seed = saved[3]
+
+
+def test_get_cpu_is_cached():
+    cpu = backends.get("cpu")
+    assert cpu is backends.get("cpu") is backends.get("cpu:0") is backends.get(minigrad.device("cpu"))
+    assert backends.get(cpu) is cpu
+    assert cpu.type == "cpu" and cpu.name == "cpu" and repr(cpu) == "<NumpyBackend cpu>"
+    assert minigrad.zeros(1).backend is cpu
+
+
+def test_unknown_device_lists_the_known_types():
+    with pytest.raises(ValueError) as error:
+        backends.get("tpu")
+    message = str(error.value)
+    assert "'tpu'" in message and "cpu" in message and "cuda" in message
+
+
+def test_cpu_has_no_index_but_zero():
+    with pytest.raises(ValueError, match="cpu:1"):
+        backends.get("cpu:1")
+
+
+def test_available_reports_cuda_with_a_reason_when_missing():
+    status = backends.available()
+    assert status["cpu"] is None
+    if status["cuda"] is not None:  # no GPU or no CuPy here: a human-readable reason with a fix
+        assert isinstance(status["cuda"], str) and len(status["cuda"]) > 20
+        assert "Error:" not in status["cuda"], f"a raw exception, not a reason: {status['cuda']}"
+
+
+def test_available_never_raises_from_a_broken_probe(clean_registry):
+    def broken_probe():
+        raise OSError("driver exploded")
+
+    backends.register("broken", lambda index: None, broken_probe)
+    assert backends.available()["broken"] == "OSError: driver exploded"
+
+
+def test_register_a_third_party_backend(clean_registry):
+    backends.register("plugin", ThirdPartyBackend, lambda: None)
+    assert backends.available()["plugin"] is None
+    first, second = backends.get("plugin"), backends.get("plugin:1")
+    assert first is backends.get("plugin:0") and first is not second and second.name == "plugin:1"
+    t = minigrad.ones(2, device="plugin:1", requires_grad=True)
+    (t * 3).sum().backward()
+    assert t.device == "plugin:1" and t.grad.device == "plugin:1"
+    backends.register("plugin", ThirdPartyBackend)  # registering again drops cached instances
+    assert backends.get("plugin") is not first
+
+
+def test_minigrad_device_environment_variable_sets_the_default(clean_registry, monkeypatch):
+    backends.register("plugin", ThirdPartyBackend)
+    monkeypatch.setenv("MINIGRAD_DEVICE", "plugin")
+    assert backends.default_device() == "plugin"
+    assert minigrad.zeros(2).device == "plugin:0"
+    monkeypatch.setenv("MINIGRAD_DEVICE", "")
+    assert backends.default_device() == "cpu"
+    monkeypatch.delenv("MINIGRAD_DEVICE")
+    assert minigrad.zeros(2).device == "cpu"
+
+
+def test_manual_seed_reaches_backends_created_later(clean_registry):
+    backends.manual_seed(7)
+    expected = minigrad.randn(3).tolist()
+    backends.register("plugin", ThirdPartyBackend)
+    assert minigrad.randn(3, device="plugin").tolist() == expected
+
+
+def test_parse_device():
+    assert backends.parse_device("cuda:3") == ("cuda", 3)
+    assert backends.parse_device(" cpu ") == ("cpu", 0)
+    with pytest.raises(ValueError, match="cuda:N"):
+        backends.parse_device("cuda:one")
