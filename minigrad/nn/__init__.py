@@ -1,0 +1,14 @@
+"""Neural-network layers, parameters and losses (``torch.nn``'s API)."""
+
+from minigrad.nn import functional, init  # noqa: F401
+from minigrad.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
+from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F401
+from minigrad.nn.conv import Conv1d, Conv2d  # noqa: F401
+from minigrad.nn.dropout import Dropout  # noqa: F401
+from minigrad.nn.flatten import Flatten, Identity, Unflatten  # noqa: F401
+from minigrad.nn.linear import Linear  # noqa: F401
+from minigrad.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss  # noqa: F401
+from minigrad.nn.module import Module  # noqa: F401
+from minigrad.nn.parameter import Parameter  # noqa: F401
+from minigrad.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
