@@ -18,6 +18,7 @@ from backends.dtypes import (
     uint8,
 )
 from minigrad import autograd
+from minigrad import cuda  # noqa: F401  (minigrad.cuda.is_available(), as torch.cuda)
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.device import device
 from minigrad.factories import (
