@@ -212,13 +212,14 @@ class Tensor:
             self._hooks.append(hook)
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``.
+        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``, as in PyTorch.
 
-        Returns ``self`` when nothing changes. A leaf comes back as a leaf with the same
-        ``requires_grad``, and its ``.grad`` moves too; a non-leaf is copied differentiably.
+        Returns ``self`` when nothing changes; otherwise a differentiable copy, so a leaf that
+        requires grad still receives its gradient through it (``w.double()`` inside a forward
+        does not cut the graph). To move a model's parameters and their ``.grad`` in place,
+        use ``Module.to``.
         """
-        target_device, target_dtype = None, kwargs.pop("dtype", None)
-        target_device = kwargs.pop("device", None)
+        target_device, target_dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
         for arg in args:
             if isinstance(arg, (str, Device)) and not _is_dtype_name(arg):
                 target_device = arg
@@ -233,14 +234,7 @@ class Tensor:
             backend = backends.get(target_device)
             if backend is not self.backend:
                 result = shape.ToDevice.apply(result, device=backend.name)
-        if result is self or not self.is_leaf:
-            return result
-        moved = result.detach()
-        moved.requires_grad = self.requires_grad and moved.dtype.kind in "fc"  # x.long() cannot
-        moved.name = self.name
-        if self.grad is not None:
-            moved.grad = self.grad.to(moved.device)
-        return moved
+        return result
 
     def cpu(self) -> Tensor:
         return self.to("cpu")

@@ -89,17 +89,16 @@ def test_to_dtype():
     assert t.to(minigrad.tensor([1], dtype="int64")).dtype == minigrad.int64
 
 
-def test_to_on_a_leaf_that_requires_grad():
+def test_to_is_differentiable_as_in_pytorch():
     w = minigrad.tensor([1.5, 2.5], requires_grad=True)
     moved = w.to("float64")
-    assert moved.is_leaf and moved.requires_grad and moved.dtype == minigrad.float64
+    # PyTorch semantics: the copy is part of the graph, so w still gets its gradient.
+    assert not moved.is_leaf and moved.requires_grad and moved.dtype == minigrad.float64
     assert not w.long().requires_grad  # integers cannot require grad
-    non_leaf = w * 2
-    converted = non_leaf.double()
-    assert converted.grad_fn is not None  # a non-leaf converts differentiably
-    converted.sum().backward()
+    (moved * 3).sum().backward()
     assert w.grad.dtype == minigrad.float32
-    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
+    assert w.to("float32") is w  # nothing to do: the same tensor
 
 
 def test_clone_is_differentiable_and_independent():

@@ -330,24 +330,31 @@ def test_sliding_window_view_matches_numpy(device: str) -> None:
 
 
 # --- moving between devices -------------------------------------------------------------------
-def test_tensor_to_moves_data_and_grad(device: str) -> None:
+def test_tensor_to_moves_data_differentiably(device: str) -> None:
     x = minigrad.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
-    x.grad = minigrad.ones(2, 2)
     moved = x.to(device)
     assert_on(moved, device)
-    assert moved.is_leaf and moved.requires_grad
-    assert_on(moved.grad, device)
     numpy.testing.assert_array_equal(host(moved), host(x))
     assert moved.to(device) is moved  # already there: the same tensor
-    back = moved.to("cpu")
+    # As in PyTorch, the move is part of the graph: the gradient comes back to the CPU leaf.
+    (moved * minigrad.tensor([[2.0, 3.0], [4.0, 5.0]], device=device)).sum().backward()
+    assert_on(x.grad, "cpu")
+    numpy.testing.assert_array_equal(host(x.grad), [[2.0, 3.0], [4.0, 5.0]])
+    back = moved.detach().to("cpu")
     assert_on(back, "cpu")
-    numpy.testing.assert_array_equal(host(back.grad), numpy.ones((2, 2)))
 
-    # A move inside a graph (of a non-leaf) is differentiable: the gradient comes back to the CPU.
-    leaf = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    ((leaf * 1).to(device) * minigrad.tensor([2.0, 3.0, 4.0], device=device)).sum().backward()
-    assert_on(leaf.grad, "cpu")
-    numpy.testing.assert_array_equal(host(leaf.grad), [2.0, 3.0, 4.0])
+
+def test_module_to_moves_parameters_and_grads_in_place(device: str) -> None:
+    layer = minigrad.nn.Linear(3, 2)
+    weight = layer.weight
+    layer.weight.grad = minigrad.ones(2, 3)
+    layer.to(device)
+    assert layer.weight is weight  # an optimizer built before .to still holds it
+    assert_on(layer.weight, device)
+    assert_on(layer.weight.grad, device)
+    assert layer.weight.is_leaf and layer.weight.requires_grad
+    layer.to("cpu")
+    numpy.testing.assert_array_equal(host(layer.weight.grad), numpy.ones((2, 3)))
 
 
 def test_ops_on_two_devices_are_refused_with_the_fix(device: str) -> None:

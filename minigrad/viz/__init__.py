@@ -1,0 +1,85 @@
+"""Pictures of computation graphs, for teaching: forward ops, backward ops, or both.
+
+    import minigrad, minigrad.viz as viz
+    a = minigrad.tensor(2.0, requires_grad=True, name="a")
+    ...
+    with viz.retain_grads():          # keep every intermediate's value and gradient
+        d = a * b + c
+    d.backward()
+    dot = viz.draw_graph(d, values=True, grads=True, rankdir="LR")
+    viz.render(dot, "scalar_graph", format="svg")   # or just display `dot` in Jupyter
+
+    viz.draw_model(model, example_input, depth=1)   # grouped by nn.Module
+
+The returned object is a ``graphviz.Digraph``: ``.source`` is the DOT text (no Graphviz
+program needed), ``.render``/``.pipe`` and Jupyter display need Graphviz's ``dot`` and raise
+:class:`GraphvizNotFoundError` with install instructions when it is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from minigrad.tensor import Tensor
+from minigrad.viz.graph import Graph, Scope, ScopeMap, build_graph, collapse
+from minigrad.viz.model import draw_model, module_scopes
+from minigrad.viz.render import Digraph, GraphvizNotFoundError, render, to_digraph
+from minigrad.viz.retain import retain_grads
+
+
+def draw_graph(
+    output: Tensor | Iterable[Tensor],
+    params: dict[str, Tensor] | None = None,
+    *,
+    show: str = "forward",
+    values: bool = False,
+    grads: bool = False,
+    depth: int | None = None,
+    rankdir: str = "TB",
+    scopes: ScopeMap | None = None,
+    scalar_style: bool | None = None,
+    legend: bool = False,
+    title: str | None = None,
+) -> Digraph:
+    """Draw the recorded graph that computed ``output`` (a tensor or a list of tensors).
+
+    Args:
+        params: name -> tensor (e.g. ``dict(model.named_parameters())``) to name the leaves.
+        show: ``"forward"`` (tensors and ops), ``"backward"`` (one ``XBackward`` node per op,
+            arrows from the output back to the leaves, each tensor with its gradient), or
+            ``"both"``.
+        values: show the numbers of one-element and tiny tensors (those still reachable:
+            leaves, outputs, and intermediates kept by ``retain_grad``/:func:`retain_grads`).
+        grads: show gradients (``.grad``: the value of tiny ones, the norm of big ones).
+        depth: fold module calls deeper than ``depth`` into one box each (needs ``scopes``,
+            which :func:`draw_model` provides).
+        rankdir: ``"TB"`` (top to bottom) or ``"LR"`` (left to right, micrograd's look).
+        scopes: which module call produced each op (see :func:`draw_model`).
+        scalar_style: micrograd-style records ``{ a | data 2.0000 | grad -3.0000 }`` with
+            operator symbols; default: when every tensor in the graph has one element.
+        legend: add a small colour legend.
+        title: a caption above the picture.
+
+    Returns:
+        a ``graphviz.Digraph`` subclass; ``minigrad.viz.render(dot, path, format)`` saves it.
+
+    The gradient of a gradient is a graph like any other: after
+    ``x.grad`` was computed with ``create_graph=True``, ``draw_graph(x.grad)`` shows the ops
+    of the backward pass (double backward).
+    """
+    graph = build_graph(output, params, scopes)
+    if depth is not None:
+        if not graph.scopes:
+            raise ValueError(
+                "depth= folds modules into boxes, but this graph has no module information: "
+                "use minigrad.viz.draw_model(model, example_input, depth=...)"
+            )
+        graph = collapse(graph, depth)
+    return to_digraph(graph, show=show, values=values, grads=grads, rankdir=rankdir,
+                      scalar_style=scalar_style, legend=legend, title=title)
+
+
+__all__ = [
+    "Digraph", "Graph", "GraphvizNotFoundError", "Scope", "ScopeMap", "build_graph", "collapse",
+    "draw_graph", "draw_model", "module_scopes", "render", "retain_grads", "to_digraph",
+]
