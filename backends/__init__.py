@@ -12,7 +12,7 @@ importing minigrad never imports CuPy.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from backends.base import Backend, BackendUnavailableError, parse_device
 

@@ -12,7 +12,7 @@ Shapes through LeNet5 / LeNet (batch N):
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from minigrad import Tensor, nn
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from minigrad.autograd.engine import grad as autograd_grad
 from minigrad.autograd.grad_mode import enable_grad, no_grad

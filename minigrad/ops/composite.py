@@ -3,7 +3,8 @@ primitives they call is differentiated, to any order."""
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from minigrad.ops import elementwise, reduction, shape
 
