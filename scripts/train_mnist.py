@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=64, help="training batch size (default: 64)")
     parser.add_argument("--test-batch-size", type=int, default=1000, help="default: 1000")
     parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"], help="default: sgd")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: sgd 0.05, adam 0.001)")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: sgd 0.03, adam 0.001)")
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default: 0.9)")
     parser.add_argument("--gamma", type=float, default=0.7, help="learning-rate decay per epoch (default: 0.7)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--resume", default=None, metavar="PATH", help="continue from a checkpoint")
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only N training images")
     parser.add_argument("--log-interval", type=int, default=10, help="batches between progress updates")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars (epoch lines stay)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     args = parser.parse_args(argv)
     for name in ("epochs", "batch_size", "test_batch_size", "log_interval"):
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
     if args.lr is None:
-        args.lr = 0.05 if args.optimizer == "sgd" else 1e-3
+        args.lr = 0.03 if args.optimizer == "sgd" else 1e-3
     if not args.lr > 0:
         parser.error(f"--lr must be positive, got {args.lr}")
     return args
@@ -161,7 +161,9 @@ def save_checkpoint(path: str, model: Any, optimizer: Any, scheduler: Any, loade
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    log = (lambda message: None) if args.json and args.quiet else (lambda m: print(m, file=sys.stderr))
+    def log(message: str) -> None:  # stderr, so that --json output on stdout stays parseable
+        print(message, file=sys.stderr, flush=True)
+
     device = check_device(args.device)
     minigrad.manual_seed(args.seed)
     train_set, test_set = load_data(args, log)
@@ -214,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         summary = run(args)
-    except TrainingError as error:
+    except (TrainingError, minigrad.cuda.OutOfMemoryError) as error:
+        # The OOM message says how much was asked for and suggests a smaller --batch-size.
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
