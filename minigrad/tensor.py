@@ -9,7 +9,8 @@ here is a thin call to a primitive in ``minigrad.ops`` or a composition of primi
 from __future__ import annotations
 
 import builtins
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import backends
 from backends.dtypes import DEFAULT_FLOAT, as_dtype

@@ -10,7 +10,8 @@ shape of the input it is for. No primitive repeats that logic.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from minigrad.autograd.function import Node
 from minigrad.autograd.grad_mode import set_grad_enabled
