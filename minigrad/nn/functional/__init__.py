@@ -7,3 +7,4 @@ from minigrad.nn.functional.linear import linear  # noqa: F401
 from minigrad.nn.functional.loss import cross_entropy, mse_loss, nll_loss  # noqa: F401
 from minigrad.nn.functional.normalization import batch_norm  # noqa: F401
 from minigrad.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from minigrad.ops.composite import pad  # noqa: F401  (F.pad: constant, reflect, replicate, circular)
