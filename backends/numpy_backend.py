@@ -13,6 +13,11 @@ class NumpyBackend(Backend):
     xp = numpy
     type = "cpu"
     index = 0
+    # A quarter of a 2 MiB L2 cache per core. Measured on LeNet (batch 64): the first
+    # convolution 480 -> 340 us; its weight gradient 660 -> 300 us, since OpenBLAS runs a thin
+    # product (25 x 6 outputs, a long contraction) 3x slower once M*N*K passes ~2^20, which
+    # blocks of this size stay under.
+    conv_block_bytes = 512 * 1024
 
     def __init__(self) -> None:
         self.generator = numpy.random.default_rng()
@@ -59,3 +64,4 @@ class NumpyBackend(Backend):
         self, array: numpy.ndarray, window_shape: tuple[int, ...], axis: tuple[int, ...]
     ) -> numpy.ndarray:
         return numpy.lib.stride_tricks.sliding_window_view(array, window_shape, axis=axis)
+

@@ -335,7 +335,9 @@ class Tensor:
         a = self
         if isinstance(other, Tensor):
             kind_a, kind_b = a.dtype.kind, other.dtype.kind
-            if kind_a == "f" and kind_b != "f":
+            if "b" in (kind_a, kind_b) and "f" in (kind_a, kind_b):
+                pass  # float op bool stays float in NumPy/CuPy already: no cast pass (relu's mask)
+            elif kind_a == "f" and kind_b != "f":
                 other = other.to(a.dtype)
             elif kind_b == "f" and kind_a != "f":
                 a = a.to(other.dtype)

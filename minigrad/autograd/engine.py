@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from minigrad.autograd.function import Node
+from minigrad.autograd.function import Node, _tensor_module
 from minigrad.autograd.grad_mode import set_grad_enabled
 
 
@@ -168,14 +168,13 @@ def _add_pending(pending: dict, node: Node, index: int, grad_value: Any) -> None
 
 
 def _call_backward(node: Node, grads: list) -> tuple:
-    from minigrad.tensor import Tensor
-
-    xp = node.backend.xp
-    filled = [
-        g if g is not None else Tensor._make(xp.zeros(shape, dtype=dtype), node.backend)
-        for g, (shape, dtype) in zip(grads, node.output_meta)
-    ]
-    result = node.function.backward(node, *filled)
+    if any(g is None for g in grads):  # an output no gradient reached gets zeros
+        tensor_type, xp = _tensor_module().Tensor, node.backend.xp
+        grads = [
+            g if g is not None else tensor_type._make(xp.zeros(shape, dtype=dtype), node.backend)
+            for g, (shape, dtype) in zip(grads, node.output_meta)
+        ]
+    result = node.function.backward(node, *grads)
     if not isinstance(result, tuple):
         result = (result,)
     if len(result) != len(node.next_functions):
@@ -188,15 +187,15 @@ def _call_backward(node: Node, grads: list) -> tuple:
 
 def _deliver(grad_value: Any, meta: tuple, node: Node) -> Any:
     """Sum a gradient back to its input's shape (undoing broadcasting) and match its dtype."""
-    from minigrad.ops.shape import Cast
-    from minigrad.tensor import Tensor
-
-    if not isinstance(grad_value, Tensor):
-        grad_value = Tensor._make(node.backend.asarray(grad_value), node.backend)
+    tensor_type = _tensor_module().Tensor
+    if not isinstance(grad_value, tensor_type):
+        grad_value = tensor_type._make(node.backend.asarray(grad_value), node.backend)
     shape, dtype, _ = meta
     if grad_value.shape != shape:
         grad_value = grad_value.sum_to_size(shape)
     if grad_value.dtype != dtype:
+        from minigrad.ops.shape import Cast
+
         # Cast directly, not with .to(): .to() turns a leaf into a new leaf, cutting the graph.
         grad_value = Cast.apply(grad_value, dtype=dtype)
     return grad_value

@@ -69,7 +69,8 @@ class SGD(Optimizer):
                             state["momentum_buffer"] = buffer
                         else:
                             buffer.data *= momentum
-                            buffer.data += (1 - dampening) * grad
+                            # In place, without a scaled temporary in the usual dampening=0 case.
+                            buffer.data += grad if dampening == 0 else (1 - dampening) * grad
                         grad = grad + momentum * buffer.data if group["nesterov"] else buffer.data
                     param.data -= lr * grad
         return loss

@@ -162,6 +162,12 @@ CASES: dict[str, Case] = {
         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), ((4, 3, 2, 2), (3,), (3,))
     ),
     "max_pool2d": Case(lambda x: F.max_pool2d(x, 2), ((2, 3, 6, 6),)),
+    # Its gradient as a function of the upstream gradient (scatter_to_winners; gather_winners
+    # in backward); "* x" gives x a gradient too.
+    "max_pool2d_gradient": Case(
+        lambda x, dy: minigrad.autograd.grad(F.max_pool2d(x, 2), x, dy, create_graph=True)[0] * x,
+        ((2, 3, 7, 6), (2, 3, 3, 3)),
+    ),
     "max_pool2d_strided": Case(lambda x: F.max_pool2d(x, 3, stride=2, padding=1), ((2, 2, 7, 7),)),
     "max_pool2d_dilated": Case(
         lambda x: F.max_pool2d(x, 2, stride=1, dilation=2, ceil_mode=True), ((1, 2, 6, 5),)

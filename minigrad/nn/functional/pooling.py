@@ -38,12 +38,22 @@ def max_pool2d(
     x, batched, kernel, stride, padding, dilation = _pool_args(
         input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
     )
-    values, indices = pool_ops.MaxPool2d.apply(
-        x, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation, ceil_mode=bool(ceil_mode)
+    # Without return_indices the primitive skips building the int64 index array.
+    outputs = pool_ops.MaxPool2d.apply(
+        x,
+        kernel_size=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=bool(ceil_mode),
+        return_indices=bool(return_indices),
     )
+    if not return_indices:
+        return outputs if batched else outputs.squeeze(0)
+    values, indices = outputs
     if not batched:
         values, indices = values.squeeze(0), indices.squeeze(0)
-    return (values, indices) if return_indices else values
+    return values, indices
 
 
 def avg_pool2d(

@@ -1,0 +1,294 @@
+"""Training throughput of LeNet-5 on real MNIST: minigrad against PyTorch, in one run.
+
+    python benchmarks/lenet_mnist.py                      # CPU, batch 64 and 256
+    python benchmarks/lenet_mnist.py --device cuda --batch-sizes 64 1024
+    python benchmarks/lenet_mnist.py --json results.json
+
+Both frameworks train the same LeNet-5 (conv 6@5x5 pad 2, max-pool, conv 16@5x5, max-pool,
+120, 84, 10, ReLU; SGD with momentum; float32) from the SAME initial weights on the SAME MNIST
+batches. Timing windows alternate A B A B after a warm-up, so both see the same machine
+conditions; medians are reported. Because both train identically, their losses after the same
+steps must agree closely: the benchmark is also a correctness check.
+
+Peak memory is measured in a fresh subprocess per framework (peak RSS during training minus
+RSS before it), so one framework's allocations do not hide the other's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import minigrad  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
+from minigrad import optim  # noqa: E402
+from minigrad.data import MNIST  # noqa: E402
+from models import LeNet  # noqa: E402
+
+LEARNING_RATE, MOMENTUM = 0.01, 0.9
+
+
+def mnist_batches(data_dir: str, batch_size: int, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The first ``count`` batches of the (normalised) MNIST training set, as host arrays."""
+    dataset = MNIST(data_dir, train=True, download=False)
+    batches = []
+    for i in range(count):
+        indices = np.arange(i * batch_size, (i + 1) * batch_size) % len(dataset)
+        images, labels = dataset.get_batch(indices)
+        batches.append((images.numpy(), labels.numpy()))
+    return batches
+
+
+def torch_lenet(torch):
+    nn = torch.nn
+
+    class TorchLeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+            self.pool1 = nn.MaxPool2d(2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.pool2 = nn.MaxPool2d(2)
+            self.flatten = nn.Flatten()
+            self.fc1 = nn.Linear(400, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            x = self.pool1(self.relu(self.conv1(x)))
+            x = self.pool2(self.relu(self.conv2(x)))
+            x = self.flatten(x)
+            return self.fc3(self.relu(self.fc2(self.relu(self.fc1(x)))))
+
+    return TorchLeNet()
+
+
+class MinigradTrainer:
+    name = "minigrad"
+
+    def __init__(self, state: dict[str, np.ndarray], device: str) -> None:
+        self.device = device
+        self.model = LeNet()
+        self.model.load_state_dict({k: minigrad.tensor(v) for k, v in state.items()})
+        self.model.to(device)
+        self.optimizer = optim.SGD(self.model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.batches: list = []
+
+    def load(self, batches: list) -> None:
+        self.batches = [(minigrad.tensor(x, device=self.device), minigrad.tensor(y, device=self.device))
+                        for x, y in batches]
+
+    def step(self, index: int):
+        images, labels = self.batches[index % len(self.batches)]
+        self.optimizer.zero_grad()
+        loss = F.cross_entropy(self.model(images), labels)
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def synchronize(self) -> None:
+        minigrad.cuda.synchronize() if self.device.startswith("cuda") else None
+
+
+class TorchTrainer:
+    name = "pytorch"
+
+    def __init__(self, torch, state: dict[str, np.ndarray], device: str) -> None:
+        self.torch, self.device = torch, device
+        self.model = torch_lenet(torch)
+        self.model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+        self.model.to(device)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
+        self.batches: list = []
+
+    def load(self, batches: list) -> None:
+        self.batches = [(self.torch.from_numpy(x).to(self.device), self.torch.from_numpy(y).to(self.device))
+                        for x, y in batches]
+
+    def step(self, index: int):
+        images, labels = self.batches[index % len(self.batches)]
+        self.optimizer.zero_grad()
+        loss = self.torch.nn.functional.cross_entropy(self.model(images), labels)
+        loss.backward()
+        self.optimizer.step()
+        return loss
+
+    def synchronize(self) -> None:
+        if self.device.startswith("cuda"):
+            self.torch.cuda.synchronize()
+
+
+def initial_state(seed: int) -> dict[str, np.ndarray]:
+    """LeNet's initial weights, drawn once by minigrad and given to both frameworks."""
+    minigrad.manual_seed(seed)
+    return {k: v.numpy().copy() for k, v in LeNet().state_dict().items()}
+
+
+def time_window(trainer, first_step: int, steps: int) -> float:
+    trainer.synchronize()
+    start = time.perf_counter()
+    for i in range(first_step, first_step + steps):
+        trainer.step(i)
+    trainer.synchronize()
+    return time.perf_counter() - start
+
+
+def throughput(trainers: list, batch_size: int, warmup: int, windows: int, steps: int) -> dict:
+    """Alternate A B A B timing windows after a warm-up; return images/s medians."""
+    rates: dict[str, list[float]] = {t.name: [] for t in trainers}
+    step = 0
+    for trainer in trainers:
+        time_window(trainer, 0, warmup)
+    step = warmup
+    for window in range(windows):
+        order = trainers if window % 2 == 0 else list(reversed(trainers))
+        for trainer in order:
+            rates[trainer.name].append(batch_size * steps / time_window(trainer, step, steps))
+        step += steps
+    return {name: statistics.median(values) for name, values in rates.items()} | {
+        f"{name}_all": values for name, values in rates.items()
+    }
+
+
+def same_steps_losses(trainers: list, steps: int) -> dict[str, float]:
+    """Train each from where it is for ``steps`` identical batches; return the last loss."""
+    return {t.name: float(t.step(10_000 + steps).item()) for t in trainers}
+
+
+def peak_memory_subprocess(framework: str, args: argparse.Namespace, batch_size: int) -> float | None:
+    """Peak RSS (MiB) that training adds, measured in a fresh interpreter."""
+    command = [sys.executable, __file__, "--memory-probe", framework, "--batch-sizes", str(batch_size),
+               "--device", args.device, "--data-dir", args.data_dir]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        print(result.stderr[-2000:], file=sys.stderr)
+        return None
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def memory_probe(framework: str, args: argparse.Namespace) -> None:
+    batch_size = args.batch_sizes[0]
+    batches = mnist_batches(args.data_dir, batch_size, 20)
+    state = initial_state(args.seed)
+    if framework == "pytorch":
+        import torch
+
+        torch.set_num_threads(args.threads)
+        trainer = TorchTrainer(torch, state, args.device)
+    else:
+        trainer = MinigradTrainer(state, args.device)
+    trainer.load(batches)
+    # Loading MNIST peaks higher than a training step does, so the process's high-water mark
+    # must be reset after loading or training would show 0 MiB. Linux resets it through
+    # /proc/self/clear_refs; elsewhere ru_maxrss (never reset) is the best available.
+    before = _current_rss_kib() if _reset_peak_rss() else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for i in range(40):
+        trainer.step(i)
+    after = _peak_rss_kib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print((after - before) / 1024)
+
+
+def _status_kib(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _current_rss_kib() -> int | None:
+    return _status_kib("VmRSS")
+
+
+def _peak_rss_kib() -> int | None:
+    return _status_kib("VmHWM")
+
+
+def _reset_peak_rss() -> bool:
+    """Set the peak-RSS mark (VmHWM) to the current RSS; False where the OS cannot."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return _current_rss_kib() is not None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--windows", type=int, default=6, help="timed windows per framework")
+    parser.add_argument("--steps", type=int, default=20, help="training steps per window")
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    parser.add_argument("--seed", type=int, default=0)
+    default_data = os.environ.get("MINIGRAD_SHARED_DATA", str(REPO.parent / "shared/data/mnist"))
+    parser.add_argument("--data-dir", default=default_data)
+    parser.add_argument("--json", default=None, metavar="PATH", help="also write results as JSON")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_probe:
+        memory_probe(args.memory_probe, args)
+        return 0
+
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+        print("PyTorch is not installed: measuring minigrad alone (pip install torch==2.13.0)", file=sys.stderr)
+
+    results = {"date": date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+               "device": args.device, "torch": getattr(torch, "__version__", None), "runs": []}
+    for batch_size in args.batch_sizes:
+        batches = mnist_batches(args.data_dir, batch_size, 16)
+        state = initial_state(args.seed)
+        trainers = [MinigradTrainer(state, args.device)]
+        if torch is not None:
+            trainers.append(TorchTrainer(torch, state, args.device))
+        for trainer in trainers:
+            trainer.load(batches)
+        rates = throughput(trainers, batch_size, args.warmup, args.windows, args.steps)
+        losses = same_steps_losses(trainers, 0)
+        run = {"batch_size": batch_size, "images_per_second": rates, "loss_after_same_steps": losses}
+        if torch is not None:
+            run["ratio_minigrad_to_pytorch"] = rates["minigrad"] / rates["pytorch"]
+            if not args.no_memory:
+                run["peak_training_memory_mib"] = {
+                    name: peak_memory_subprocess(name, args, batch_size) for name in ("minigrad", "pytorch")
+                }
+        results["runs"].append(run)
+        line = f"batch {batch_size:5d}: minigrad {rates['minigrad']:9,.0f} images/s"
+        if torch is not None:
+            line += (f" | pytorch {rates['pytorch']:9,.0f} images/s | ratio {run['ratio_minigrad_to_pytorch']:.2f}"
+                     f" | loss minigrad {losses['minigrad']:.5f} pytorch {losses['pytorch']:.5f}")
+            if "peak_training_memory_mib" in run:
+                memory = run["peak_training_memory_mib"]
+                line += f" | peak MiB minigrad {memory['minigrad']} pytorch {memory['pytorch']}"
+        print(line, flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
