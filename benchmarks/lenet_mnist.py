@@ -253,6 +253,10 @@ def main() -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+        # Same arithmetic on both sides: PyTorch's cuDNN convolutions default to TF32 on
+        # NVIDIA GPUs, which would make its losses drift from minigrad's float32 ones.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     except ImportError:
         torch = None
         print("PyTorch is not installed: measuring minigrad alone (pip install torch==2.13.0)", file=sys.stderr)
