@@ -40,9 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=64, help="training batch size (default: 64)")
     parser.add_argument("--test-batch-size", type=int, default=1000, help="default: 1000")
     parser.add_argument("--optimizer", default="sgd", choices=["sgd", "adam"], help="default: sgd")
-    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: sgd 0.03, adam 0.001)")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: sgd 0.05, adam 0.001)")
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default: 0.9)")
-    parser.add_argument("--gamma", type=float, default=0.7, help="learning-rate decay per epoch (default: 0.7)")
+    parser.add_argument("--gamma", type=float, default=0.4, help="learning-rate decay per epoch (default: 0.4)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
     parser.add_argument("--data-dir", default=None, help="folder with the MNIST IDX files")
     parser.add_argument("--save", default=None, metavar="PATH", help="checkpoint written after every epoch")
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
     if args.lr is None:
-        args.lr = 0.03 if args.optimizer == "sgd" else 1e-3
+        args.lr = 0.05 if args.optimizer == "sgd" else 1e-3
     if not args.lr > 0:
         parser.error(f"--lr must be positive, got {args.lr}")
     return args
