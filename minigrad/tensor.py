@@ -278,7 +278,7 @@ class Tensor:
         if self.backend.type != "cpu":
             extras.append(f"device='{self.backend.name}'")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+            extras.append(f"grad_fn=<{self.grad_fn.display_name}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body.replace("\n      ", "\n       ")] + extras) + ")"

@@ -117,7 +117,7 @@ def test_repr_looks_like_pytorch():
     assert repr(minigrad.tensor([1, 2])) == "tensor([1, 2], dtype=int64)"
     assert repr(minigrad.tensor([1.0], dtype="float64")) == "tensor([1.], dtype=float64)"
     assert "requires_grad=True" in repr(minigrad.ones(1, requires_grad=True))
-    assert "grad_fn=<mulBackward>" in repr(minigrad.ones(1, requires_grad=True) * 2)
+    assert "grad_fn=<MulBackward0>" in repr(minigrad.ones(1, requires_grad=True) * 2)  # as PyTorch
 
 
 def test_truth_value_and_index():

@@ -109,8 +109,14 @@ class Node:
         self._saved = None
         self._freed = True
 
+    @property
+    def display_name(self) -> str:
+        """PyTorch's spelling of a backward node: ``mul`` -> ``MulBackward0``."""
+        short = self.name.rsplit(".", 1)[-1]
+        return "".join(part[:1].upper() + part[1:] for part in short.split("_")) + "Backward0"
+
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.display_name}>"
 
 
 class Function:
