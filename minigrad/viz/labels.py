@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy
-
 #: A tensor with at most this many elements shows its numbers; a bigger one shows its norm.
 TINY = 8
 
@@ -62,9 +60,9 @@ def tensor_description(shape: tuple[int, ...], dtype: Any, device: str | None) -
     return text if device is None else f"{text} {device}"
 
 
-def host_array(tensor: Any) -> numpy.ndarray:
+def host_array(tensor: Any) -> Any:
     """The tensor's numbers on the host (for display only)."""
-    return numpy.asarray(tensor.backend.to_numpy(tensor.data))
+    return tensor.backend.to_numpy(tensor.data)  # a host copy, whatever the device
 
 
 def format_number(value: float) -> str:
@@ -74,7 +72,7 @@ def format_number(value: float) -> str:
     return f"{value:.4f}"
 
 
-def format_values(array: numpy.ndarray) -> str:
+def format_values(array: Any) -> str:
     """The numbers of a tiny array on one line: ``2.0000`` or ``[1.0000, -0.5000]``."""
     if array.size == 1:
         return format_number(float(array.reshape(())))
@@ -96,7 +94,7 @@ def grad_text(tensor: Any) -> str:
     array = host_array(grad)
     if array.size <= TINY:
         return "grad " + format_values(array)
-    return "grad norm " + format_number(float(numpy.linalg.norm(array.astype(numpy.float64))))
+    return "grad norm " + format_number(float((array.astype("float64") ** 2).sum() ** 0.5))
 
 
 def _pair(value: Any) -> tuple:
