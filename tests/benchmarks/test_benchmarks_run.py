@@ -1,0 +1,32 @@
+"""The benchmarks still run and still agree with PyTorch (no timing is asserted here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_lenet_benchmark_trains_both_frameworks_to_the_same_loss(mnist_path, torch, tmp_path):
+    out = tmp_path / "bench.json"
+    command = [sys.executable, str(REPO / "benchmarks" / "lenet_mnist.py"), "--batch-sizes", "16",
+               "--windows", "2", "--steps", "2", "--warmup", "1", "--no-memory",
+               "--data-dir", str(mnist_path), "--json", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (run,) = json.loads(out.read_text())["runs"]
+    losses = run["loss_after_same_steps"]
+    assert abs(losses["minigrad"] - losses["pytorch"]) < 1e-4 * abs(losses["pytorch"])
+    assert run["images_per_second"]["minigrad"] > 0 and run["ratio_minigrad_to_pytorch"] > 0
+
+
+def test_ops_benchmark_runs(torch, tmp_path):
+    out = tmp_path / "ops.json"
+    command = [sys.executable, str(REPO / "benchmarks" / "ops.py"), "--batch", "4", "--repeat", "2",
+               "--json", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    ops = json.loads(out.read_text())["ops"]
+    assert {row["op"].split()[0] for row in ops} >= {"conv1", "conv2", "max_pool2d", "linear", "overhead:"}
