@@ -70,6 +70,10 @@ class Backend:
     def is_array(self, obj: Any) -> bool:
         raise NotImplementedError
 
+    def may_share_memory(self, a: Any, b: Any) -> bool:
+        """Whether two arrays may overlap in memory (a cheap bounds check, as NumPy's)."""
+        return bool(self.xp.may_share_memory(a, b))
+
     def synchronize(self) -> None:
         """Wait for queued work to finish (a no-op on the CPU)."""
 

@@ -28,8 +28,8 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     the caller's array (``from_numpy`` is the sharing variant).
     """
     result = Tensor(data, dtype=dtype, device=device)
-    if result.data is data or (isinstance(data, Tensor) and result.data is data.data):
-        result.data = result.data.copy(order="K")  # keeps the layout (a transposed view stays so)
+    if result._array is data or (isinstance(data, Tensor) and result._array is data._array):
+        result._array = result._array.copy(order="K")  # keeps the layout (a transposed view stays so)
     return result.requires_grad_(True) if requires_grad else result
 
 

@@ -35,7 +35,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     def encode(value: Any) -> Any:
         if isinstance(value, Tensor):
             key = f"t{len(arrays)}"
-            arrays[key] = value.backend.to_numpy(value.detach().data)
+            arrays[key] = value.backend.to_numpy(value.detach()._array)
             return {"tensor": key, "device": str(value.device), "requires_grad": value.requires_grad}
         if isinstance(value, dict):
             for k in value:

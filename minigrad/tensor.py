@@ -1,6 +1,6 @@
 """``minigrad.Tensor``: an array on a device that remembers how it was computed.
 
-A Tensor holds its backend's raw array (``.data``), and, when it is the result of a recorded
+A Tensor holds its backend's raw array (``._array``), and, when it is the result of a recorded
 op, ``.grad_fn``: the :class:`~minigrad.autograd.function.Node` that made it. Every operator
 here is a thin call to a primitive in ``minigrad.ops`` or a composition of primitives in
 ``minigrad.ops.composite``; no math lives in this file.
@@ -14,6 +14,7 @@ from typing import Any
 
 import backends
 from backends.dtypes import DEFAULT_FLOAT, as_dtype
+from minigrad.autograd.function import VersionCounter
 from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.device import device as Device
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
@@ -50,8 +51,8 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "backend", "grad", "grad_fn", "requires_grad", "name", "_output_index",
-        "_hooks", "_retains_grad", "__weakref__",
+        "_array", "backend", "grad", "grad_fn", "requires_grad", "name", "_output_index",
+        "_hooks", "_retains_grad", "_version_counter", "_view", "__weakref__",
     )
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
 
@@ -65,7 +66,7 @@ class Tensor:
     ) -> None:
         backend = backends.get(device)
         if isinstance(data, Tensor):
-            array = data.data
+            array = data._array
         else:
             array = data
         if dtype is None and not hasattr(array, "dtype"):
@@ -79,7 +80,9 @@ class Tensor:
             self.requires_grad_(True)
 
     def _init(self, array: Any, backend: Any, grad_fn: Any, index: int) -> None:
-        self.data = array
+        self._version_counter = None  # made on first use (see _counter)
+        self._view = None  # a view op's output: (base, the view ops that lead from the base here)
+        self._array = array
         self.backend = backend
         self.grad = None
         self.grad_fn = grad_fn
@@ -95,7 +98,7 @@ class Tensor:
         tensor = cls.__new__(cls)
         if not backend.is_array(array):  # NumPy gives scalars for 0-d results: keep an array
             array = backend.asarray(array)
-        if grad_fn is not None and array.dtype.kind not in "fc":
+        if grad_fn is not None and array.dtype.kind != "f":
             grad_fn = None  # integer and boolean results never carry gradients
         tensor._init(array, backend, grad_fn, index)
         return tensor
@@ -103,20 +106,20 @@ class Tensor:
     # --- properties --------------------------------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._array.shape
 
     def size(self, dim: int | None = None) -> Any:
         return self.shape if dim is None else self.shape[dim]
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._array.size)
 
     def __iter__(self) -> Any:
         if self.ndim == 0:
@@ -130,7 +133,7 @@ class Tensor:
 
     @property
     def dtype(self) -> Any:
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def device(self) -> Device:
@@ -156,10 +159,10 @@ class Tensor:
     def item(self) -> Scalar:
         if self.numel() != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self._array.reshape(()).item()
 
     def tolist(self) -> Any:
-        return self.backend.to_numpy(self.data).tolist()  # a copy: allowed with requires_grad
+        return self.backend.to_numpy(self._array).tolist()  # a copy: allowed with requires_grad
 
     def numpy(self) -> Any:
         """A host ``numpy.ndarray`` (shares memory on the CPU, as in PyTorch)."""
@@ -167,24 +170,80 @@ class Tensor:
             raise RuntimeError(
                 "Can't call numpy() on a Tensor that requires grad: use tensor.detach().numpy()"
             )
-        return self.backend.to_numpy(self.data)
+        return self.backend.to_numpy(self._array)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        array = self.backend.to_numpy(self.data)
+        array = self.backend.to_numpy(self._array)
         return array if dtype is None else array.astype(dtype)
 
     def detach(self) -> Tensor:
-        return Tensor._make(self.data, self.backend)
+        """The same values outside the graph: shares memory and the version counter, so an
+        in-place edit through it is still caught by a backward that saved this tensor."""
+        alias = Tensor._make(self._array, self.backend)
+        alias._version_counter = self._counter()
+        return alias
+
+    def detach_(self) -> Tensor:
+        if self._view is not None:
+            raise RuntimeError("detach_: cannot detach a view in place; use .detach()")
+        self.grad_fn, self.requires_grad, self._output_index = None, False, 0
+        return self
+
+    @property
+    def data(self) -> Tensor:
+        """The values as a tensor outside the graph, sharing memory (PyTorch's ``.data``).
+
+        Unlike ``detach()`` it has a version counter of its own, so in-place edits through it
+        are not tracked (PyTorch's rule, which ``p.data.sub_(lr * p.grad)`` relies on).
+        """
+        return Tensor._make(self._array, self.backend)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        self._array, self.backend = value._array, value.backend
+
+    # --- storage: versions and views -------------------------------------------------------
+    def _counter(self) -> Any:
+        """This storage's version counter (shared with views and detach()), made on first use."""
+        counter = self._version_counter
+        if counter is None:
+            counter = self._version_counter = VersionCounter()
+        return counter
+
+    @property
+    def _version(self) -> int:
+        """How many in-place edits this storage has seen (PyTorch's ``x._version``)."""
+        return 0 if self._version_counter is None else self._version_counter.value
+
+    def _mark_modified(self) -> None:
+        """Record an in-place write into this storage (every in-place op calls it)."""
+        self._counter().value += 1
+
+    def _link_view(self, source: Tensor, op: Any, attrs: dict) -> None:
+        """Called by view ops on their output: if it shares the source's memory, it shares the
+        version counter and remembers how to be read again from the base (for in-place ops)."""
+        if not self.backend.may_share_memory(self._array, source._array):
+            return
+        self._version_counter = source._counter()
+        base, chain = source._view if source._view is not None else (source, ())
+        self._view = (base, (*chain, (op, attrs)))
 
     def clone(self) -> Tensor:
-        return self * 1 if self.requires_grad else Tensor._make(self.data.copy(), self.backend)
+        return self * 1 if self.requires_grad else Tensor._make(self._array.copy(), self.backend)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf and requires_grad:
             return self  # a non-leaf already requires grad (as PyTorch, not an error)
         if not self.is_leaf:
             raise RuntimeError("requires_grad_ can only change leaf tensors; use .detach() first")
-        if requires_grad and self.dtype.kind not in "fc":
+        if requires_grad and self.dtype.kind == "c":
+            raise RuntimeError(
+                f"complex tensors ({self.dtype}) cannot require gradients in minigrad: autograd "
+                "here is real-valued; split into real and imaginary float tensors"
+            )
+        if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(
                 f"only floating-point tensors can require gradients, this one is {self.dtype}; "
                 "convert it with .float()"
@@ -269,7 +328,7 @@ class Tensor:
 
     # --- printing ------------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = repr(self.backend.to_numpy(self.data))
+        body = repr(self.backend.to_numpy(self._array))
         body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array") else body
         body = body.split(", dtype=")[0]
         extras = []
@@ -480,10 +539,10 @@ class Tensor:
     # --- comparisons (not differentiable) ------------------------------------------------
     def _compare(self, other: Any, operator: str) -> Tensor:
         other = self._operand(other)
-        other_data = other.data if isinstance(other, Tensor) else other
+        other_data = other._array if isinstance(other, Tensor) else other
         if isinstance(other, Tensor):
             common_backend([self, other], operator)
-        return Tensor._make(getattr(self.data, operator)(other_data), self.backend)
+        return Tensor._make(getattr(self._array, operator)(other_data), self.backend)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, "__eq__")
@@ -506,7 +565,7 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self) -> Tensor:
-        return Tensor._make(~self.data, self.backend)
+        return Tensor._make(~self._array, self.backend)
 
     def __and__(self, other: Tensor) -> Tensor:
         return self._compare(other, "__and__")
@@ -515,22 +574,22 @@ class Tensor:
         return self._compare(other, "__or__")
 
     def equal(self, other: Tensor) -> bool:
-        return self.shape == other.shape and bool(self.backend.xp.all(self.data == other.data))
+        return self.shape == other.shape and bool(self.backend.xp.all(self._array == other._array))
 
     def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return bool(self.backend.xp.allclose(self.data, other.data, rtol=rtol, atol=atol))
+        return bool(self.backend.xp.allclose(self._array, other._array, rtol=rtol, atol=atol))
 
     def any(self) -> Tensor:
-        return Tensor._make(self.data.any(), self.backend)
+        return Tensor._make(self._array.any(), self.backend)
 
     def all(self) -> Tensor:
-        return Tensor._make(self.data.all(), self.backend)
+        return Tensor._make(self._array.all(), self.backend)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor._make(self.backend.xp.argmax(self.data, axis=dim, keepdims=keepdim), self.backend)
+        return Tensor._make(self.backend.xp.argmax(self._array, axis=dim, keepdims=keepdim), self.backend)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor._make(self.backend.xp.argmin(self.data, axis=dim, keepdims=keepdim), self.backend)
+        return Tensor._make(self.backend.xp.argmin(self._array, axis=dim, keepdims=keepdim), self.backend)
 
     # --- reductions ----------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -693,67 +752,187 @@ class Tensor:
             start += n
         return tuple(pieces)
 
-    # --- in-place (never on tensors that record gradients) -------------------------------
-    def _check_inplace(self) -> None:
-        if self.requires_grad and is_grad_enabled():
+    # --- in-place ops --------------------------------------------------------------------
+    # Each in-place op is its out-of-place op plus one write. ``_inplace`` computes the result
+    # (recorded like any op), writes it into this tensor's memory, bumps the storage's version
+    # (so a saved tensor that now holds other values is caught at backward), and, when the graph
+    # records, rebases it: this tensor takes over the result's grad_fn, and the base of a view
+    # takes a CopySlices node, as in PyTorch. A leaf that requires grad is refused (outside
+    # ``no_grad``): its gradient would have nowhere to go.
+    def _check_inplace(self, op: str) -> None:
+        if not is_grad_enabled():
+            return
+        if self.is_leaf and self.requires_grad:
             raise RuntimeError(
-                "a tensor that requires grad is being used in an in-place operation; "
+                f"{op}: a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with minigrad.no_grad():` or use the out-of-place op"
             )
+        if self._view is not None and self._view[0].is_leaf and self._view[0].requires_grad:
+            raise RuntimeError(
+                f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation; wrap the update in `with minigrad.no_grad():` or .clone() the leaf first"
+            )
 
-    def _inplace(self, operator: str, other: Any) -> Tensor:
-        self._check_inplace()
-        value = other.data if isinstance(other, Tensor) else other
-        result = getattr(self.data, operator)(value)
-        if result is NotImplemented:
-            raise TypeError(f"unsupported in-place operation {operator} on {self.dtype}")
-        self.data = result
+    def _inplace(self, op: str, compute: Any, operands: tuple = ()) -> Tensor:
+        recording = is_grad_enabled() and (
+            self.requires_grad or builtins.any(isinstance(o, Tensor) and o.requires_grad for o in operands)
+        )
+        if recording:
+            self._check_inplace(op)
+        if builtins.any(s == 0 and n > 1 for s, n in zip(self._array.strides, self.shape)):
+            raise RuntimeError(
+                f"{op}: unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location (an expand()ed view); .clone() the tensor first"
+            )
+        result = compute()
+        if result.shape != self.shape:
+            raise RuntimeError(
+                f"{op}: output with shape {list(self.shape)} doesn't match the broadcast shape "
+                f"{list(result.shape)}; an in-place op cannot grow its tensor"
+            )
+        if result.dtype != self.dtype:
+            if not _can_cast(result.dtype, self.dtype):
+                raise RuntimeError(
+                    f"{op}: result type {result.dtype} can't be cast to the desired output type "
+                    f"{self.dtype}; convert first (x = x.float()) or use the out-of-place op"
+                )
+            result = shape.Cast.apply(result, dtype=self.dtype)
+        recorded = recording and result.grad_fn is not None
+        if recorded:
+            _snapshot_saved_self(result.grad_fn, self)
+        self._array[...] = result._array
+        self._mark_modified()
+        if recorded:
+            self._rebase(result)
         return self
+
+    def _rebase(self, result: Tensor) -> None:
+        """Make this tensor (just overwritten with ``result``) the output of ``result``'s node."""
+        result.grad_fn._rebind_output(result._output_index, self)
+        if self._view is None:
+            self.grad_fn, self._output_index, self.requires_grad = result.grad_fn, result._output_index, True
+            return
+        base, chain = self._view
+        updated = shape.CopySlices.apply(base, result, chain=chain)
+        base.grad_fn, base._output_index, base.requires_grad = updated.grad_fn, 0, True
+        view = shape.replay_view(base, chain)  # this view, now read from the updated base
+        self.grad_fn, self._output_index, self.requires_grad = view.grad_fn, view._output_index, True
+
+    def _arithmetic_inplace(self, op: str, ufunc: str, other: Any, compute: Any) -> Tensor:
+        """``+= -= *= /=``: NumPy's ``out=`` ufunc when nothing records, else ``_inplace``."""
+        other = self._operand(other)
+        if not (is_grad_enabled() and (self.requires_grad or getattr(other, "requires_grad", False))):
+            value = other._array if isinstance(other, Tensor) else other
+            same_kind = (
+                isinstance(other, Tensor) and other.dtype == self.dtype and other.ndim <= self.ndim
+                or isinstance(value, builtins.float) and self.dtype.kind == "f"
+                or isinstance(value, builtins.int) and self.dtype.kind in "fiu" and not isinstance(value, builtins.bool)
+            )
+            if same_kind and not (ufunc == "true_divide" and self.dtype.kind != "f"):
+                if isinstance(other, Tensor):
+                    common_backend([self, other], op)
+                if _broadcasts_into(getattr(value, "shape", ()), self.shape) and not _has_overlap(self._array):
+                    getattr(self.backend.xp, ufunc)(self._array, value, out=self._array)
+                    self._mark_modified()
+                    return self
+        return self._inplace(op, lambda: compute(self, other), (other,))
 
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace("__iadd__", other)
+        return self._arithmetic_inplace("add_", "add", other, Tensor.__add__)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace("__isub__", other)
+        return self._arithmetic_inplace("sub_", "subtract", other, Tensor.__sub__)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace("__imul__", other)
+        return self._arithmetic_inplace("mul_", "multiply", other, Tensor.__mul__)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace("__itruediv__", other)
+        return self._arithmetic_inplace("div_", "true_divide", other, Tensor.__truediv__)
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        return self._inplace("__iadd__", other if alpha == 1 else other * alpha)
+        return self.__iadd__(other if alpha == 1 else self._operand(other) * alpha)
 
     def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        return self._inplace("__isub__", other if alpha == 1 else other * alpha)
+        return self.__isub__(other if alpha == 1 else self._operand(other) * alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._inplace("__imul__", other)
+        return self.__imul__(other)
 
     def div_(self, other: Any) -> Tensor:
-        return self._inplace("__itruediv__", other)
+        return self.__itruediv__(other)
 
-    def zero_(self) -> Tensor:
-        self._check_inplace()
-        self.data[...] = 0
-        return self
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", lambda: self**exponent, (exponent,))
 
-    def fill_(self, value: Scalar) -> Tensor:
-        self._check_inplace()
-        self.data[...] = value
-        return self
+    def neg_(self) -> Tensor:
+        return self._inplace("neg_", lambda: -self)
 
-    def copy_(self, source: Tensor) -> Tensor:
-        self._check_inplace()
-        if tuple(source.shape) != self.shape:
-            source = source.expand(self.shape)
-        self.data[...] = self.backend.asarray(source.data if isinstance(source, Tensor) else source)
-        return self
+    def exp_(self) -> Tensor:
+        return self._inplace("exp_", self.exp)
+
+    def log_(self) -> Tensor:
+        return self._inplace("log_", self.log)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace("sqrt_", self.sqrt)
+
+    def abs_(self) -> Tensor:
+        return self._inplace("abs_", self.abs)
+
+    def relu_(self) -> Tensor:
+        return self._inplace("relu_", self.relu)
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace("sigmoid_", self.sigmoid)
+
+    def tanh_(self) -> Tensor:
+        return self._inplace("tanh_", self.tanh)
+
+    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+        return self._inplace("clamp_", lambda: self.clamp(min, max))
+
+    clip_ = clamp_
+
+    def _put(self, op: str, key: Any, value: Any) -> Tensor:
+        """``self[key] = value``: the fast write when nothing records, else IndexPut + rebase."""
+        if isinstance(value, Tensor):
+            common_backend([self, value], op)
+        elif not isinstance(value, (builtins.int, builtins.float, builtins.bool)):
+            value = Tensor(value, device=self.backend.name)
+        recording = is_grad_enabled() and (self.requires_grad or getattr(value, "requires_grad", False))
+        if not recording:
+            if _has_overlap(self._array):
+                self._inplace(op, lambda: self)  # raises the clear error
+            try:
+                self._array[key] = value._array if isinstance(value, Tensor) else value
+            except IndexError as error:
+                raise IndexError(f"{op}: {error} (tensor of shape {list(self.shape)})") from None
+            except ValueError as error:
+                raise RuntimeError(f"{op}: {error} (tensor of shape {list(self.shape)})") from None
+            self._mark_modified()
+            return self
+        if isinstance(value, Tensor) and value.dtype != self.dtype:
+            value = shape.Cast.apply(value, dtype=self.dtype)  # as PyTorch: the value takes our dtype
+        return self._inplace(op, lambda: shape.IndexPut.apply(self, value, key=key), (value,))
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._check_inplace()
-        self.data[_index_key(key)] = value.data if isinstance(value, Tensor) else value
+        self._put("__setitem__", _index_key(key), value)
+
+    def zero_(self) -> Tensor:
+        return self._put("zero_", Ellipsis, 0)
+
+    def fill_(self, value: Any) -> Tensor:
+        return self._put("fill_", Ellipsis, value)
+
+    def copy_(self, source: Any, non_blocking: bool = False) -> Tensor:
+        if isinstance(source, Tensor) and source.backend is not self.backend:
+            source = source.to(self.backend.name)  # copy_ moves between devices, as in PyTorch
+        if isinstance(source, Tensor) and not _broadcasts_into(source.shape, self.shape):
+            raise RuntimeError(
+                f"copy_: the source of shape {list(source.shape)} cannot be broadcast to the "
+                f"destination's shape {list(self.shape)}"
+            )
+        return self._put("copy_", Ellipsis, source)
 
     # --- factories on an existing tensor -------------------------------------------------
     def new_zeros(self, *size: Any, dtype: Any = None) -> Tensor:
@@ -792,7 +971,45 @@ def _product(values: Iterable[int]) -> int:
 def _index_key(key: Any) -> Any:
     """Replace Tensors (and lists) inside an index by raw arrays of the same device."""
     if isinstance(key, Tensor):
-        return key.data
+        return key._array
     if isinstance(key, tuple):
-        return tuple(part.data if isinstance(part, Tensor) else part for part in key)
+        return tuple(part._array if isinstance(part, Tensor) else part for part in key)
     return key
+
+
+def _can_cast(source: Any, target: Any) -> bool:
+    """PyTorch's rule for writing a result into an existing tensor: never float into an integer
+    tensor, never a number into a boolean one (complex into real neither)."""
+    order = "bui" + "f" + "c"
+    rank = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+    return rank[source.kind] <= rank[target.kind] if source.kind in order and target.kind in order else False
+
+
+def _broadcasts_into(source: tuple, target: tuple) -> bool:
+    """Whether an array of shape ``source`` broadcasts to exactly ``target``."""
+    if len(source) > len(target):
+        return False
+    return builtins.all(s in (1, t) for s, t in zip(reversed(source), reversed(target)))
+
+
+def _has_overlap(array: Any) -> bool:
+    """An expand()ed view: several elements share one memory location (stride 0)."""
+    return builtins.any(s == 0 and n > 1 for s, n in zip(array.strides, array.shape))
+
+
+def _snapshot_saved_self(node: Any, tensor: Tensor) -> None:
+    """Before an in-place op overwrites ``tensor``, give the result's node (and the cast node
+    below it, if any) a copy of the old values wherever it saved ``tensor`` as an input, as
+    PyTorch saves the original self of an in-place op. The copy keeps the old grad_fn, so double
+    backward still connects to the graph that produced the old values."""
+    for candidate in (node, *(edge[0] for edge in node.next_functions if edge is not None)):
+        if not hasattr(candidate, "_saved"):
+            continue
+        for saved in candidate._saved:
+            if saved is not None and saved.kind == "input" and saved.value is tensor:
+                snapshot = Tensor._make(tensor._array.copy(), tensor.backend, tensor.grad_fn, tensor._output_index)
+                snapshot.requires_grad = tensor.requires_grad
+                saved.value, saved.counter = snapshot, snapshot._counter()
+                saved.version = saved.counter.value
+        if candidate is not node and candidate.function is not shape.Cast:
+            break

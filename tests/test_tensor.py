@@ -36,8 +36,8 @@ def test_sizes():
 
 def test_zero_dim_results_hold_arrays_not_numpy_scalars():
     total = minigrad.ones(3).sum()  # NumPy itself would return a numpy.float32 scalar here
-    assert isinstance(total.data, np.ndarray) and isinstance(total.numpy(), np.ndarray)
-    assert isinstance((minigrad.tensor(2.0) * minigrad.tensor(3.0)).data, np.ndarray)
+    assert isinstance(total._array, np.ndarray) and isinstance(total.numpy(), np.ndarray)
+    assert isinstance((minigrad.tensor(2.0) * minigrad.tensor(3.0))._array, np.ndarray)
     total += 1
     total.zero_()
     assert total.item() == 0.0

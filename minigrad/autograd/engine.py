@@ -4,8 +4,14 @@ The walk is iterative (an explicit stack, never recursion), so a chain of 100,00
 Nodes run in a dependency order (Kahn's algorithm): a node's backward runs only after every
 consumer of its outputs has sent its gradient, and gradients that meet at a node are summed.
 
-Broadcasting is undone in exactly one place, :func:`_deliver`: a gradient is summed to the
-shape of the input it is for. No primitive repeats that logic.
+Only nodes on a path to what was asked for run: ``autograd.grad(loss, x)`` never computes a
+weight gradient, and ``ctx.needs_input_grad`` tells each backward which inputs are wanted.
+A gradient no path produced is ``None``, not an array of zeros, unless the op asks for zeros
+(``ctx.set_materialize_grads``, True by default as in PyTorch).
+
+Every gradient that reaches a tensor, leaf or not, goes the same way (:class:`_Sinks`): the
+tensor's hooks first, then ``.grad`` (``backward``) or the result (``autograd.grad``).
+Broadcasting is undone in exactly one place, :func:`_deliver`.
 """
 
 from __future__ import annotations
@@ -13,21 +19,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.autograd import anomaly
 from minigrad.autograd.function import Node, _tensor_module
 from minigrad.autograd.grad_mode import set_grad_enabled
 
 
 def backward(
-    tensors: Sequence[Any],
-    grad_tensors: Sequence[Any] | None = None,
+    tensors: Any,
+    grad_tensors: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Sequence[Any] | None = None,
+    inputs: Any = None,
 ) -> None:
-    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (``torch.autograd.backward``)."""
-    roots, seeds = _roots_and_seeds(tensors, grad_tensors)
-    only = None if inputs is None else {id(t) for t in inputs}
-    _run(roots, seeds, retain_graph, create_graph, capture=None, accumulate_only=only)
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (``torch.autograd.backward``).
+
+    With ``inputs``, only those tensors (leaves or not) receive ``.grad``, and only the part of
+    the graph leading to them runs.
+    """
+    tensors = _as_tuple(tensors)
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("backward: inputs= was given but is empty; pass the tensors to accumulate into")
+    roots, seeds = _roots_and_seeds(tensors, None if grad_tensors is None else _as_tuple(grad_tensors))
+    _run(roots, seeds, retain_graph, create_graph, _Sinks(inputs, capture=False, create_graph=create_graph))
 
 
 def grad(
@@ -36,47 +51,57 @@ def grad(
     grad_outputs: Any = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    allow_unused: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
 ) -> tuple:
     """Return d(outputs)/d(inputs) without touching ``.grad`` (``torch.autograd.grad``)."""
-    from minigrad.tensor import Tensor
-
-    single_input = isinstance(inputs, Tensor)
-    inputs = (inputs,) if single_input else tuple(inputs)
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    if grad_outputs is not None and isinstance(grad_outputs, Tensor):
-        grad_outputs = (grad_outputs,)
-    roots, seeds = _roots_and_seeds(outputs, grad_outputs)
-    for t in inputs:
+    inputs, outputs = _as_tuple(inputs), _as_tuple(outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and not allow_unused:
+        raise ValueError("autograd.grad: materialize_grads=True needs allow_unused=True (or unset)")
+    roots, seeds = _roots_and_seeds(outputs, None if grad_outputs is None else _as_tuple(grad_outputs))
+    for position, t in enumerate(inputs):
         if not t.requires_grad:
-            raise RuntimeError("autograd.grad: one of the inputs does not require grad")
-    capture: dict[Any, Any] = {_key_of(t): None for t in inputs}
-    _run(roots, seeds, retain_graph, create_graph, capture=capture, accumulate_only=set())
-    result = tuple(capture[_key_of(t)] for t in inputs)
-    if not allow_unused and any(g is None for g in result):
-        raise RuntimeError(
-            "autograd.grad: one of the inputs was not used to compute the outputs; "
-            "pass allow_unused=True to get None for it"
-        )
-    return result
+            raise RuntimeError(f"autograd.grad: input {position} does not require grad")
+    sinks = _Sinks(inputs, capture=True, create_graph=create_graph)
+    _run(roots, seeds, retain_graph, create_graph, sinks)
+    result = []
+    for position, t in enumerate(inputs):
+        value = sinks.captured.get(_key_of(t))
+        if value is None and not allow_unused:
+            raise RuntimeError(
+                f"autograd.grad: input {position} was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+        if value is None and materialize_grads:
+            value = t.new_zeros(t.shape)
+        result.append(value)
+    return tuple(result)
+
+
+def _as_tuple(value: Any) -> tuple:
+    if isinstance(value, _tensor_module().Tensor):
+        return (value,)
+    return tuple(value)
 
 
 def _key_of(tensor: Any) -> Any:
+    """Where a tensor's gradient arrives: ``(node, output_index)``, or the leaf's id."""
     return (tensor.grad_fn, tensor._output_index) if tensor.grad_fn is not None else id(tensor)
 
 
 def _roots_and_seeds(tensors: Sequence[Any], grad_tensors: Sequence[Any] | None) -> tuple:
-    from minigrad.tensor import Tensor
-
+    tensor_type = _tensor_module().Tensor
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
     if len(grad_tensors) != len(tensors):
-        raise ValueError(f"got {len(tensors)} outputs but {len(grad_tensors)} gradients")
+        raise RuntimeError(f"got {len(tensors)} tensors to differentiate but {len(grad_tensors)} gradients")
     seeds = []
-    for t, g in zip(tensors, grad_tensors):
+    for position, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not t.requires_grad:
             raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                f"element {position} of tensors does not require grad and does not have a grad_fn: "
                 "create the inputs with requires_grad=True, and do not compute under no_grad()"
             )
         if g is None:
@@ -85,96 +110,207 @@ def _roots_and_seeds(tensors: Sequence[Any], grad_tensors: Sequence[Any] | None)
                     f"grad can be implicitly created only for scalar outputs, but the output "
                     f"has shape {t.shape}: call .sum() first or pass gradient= of that shape"
                 )
-            g = Tensor._make(t.backend.xp.ones(t.shape, dtype=t.dtype), t.backend)
-        elif not isinstance(g, Tensor):
-            g = Tensor._make(t.backend.asarray(g, dtype=t.dtype), t.backend)
+            g = tensor_type._make(t.backend.xp.ones(t.shape, dtype=t.dtype), t.backend)
+        elif not isinstance(g, tensor_type):
+            g = tensor_type._make(t.backend.asarray(g, dtype=t.dtype), t.backend)
         if g.shape != t.shape:
-            raise RuntimeError(f"gradient has shape {g.shape} but the output has shape {t.shape}")
+            raise RuntimeError(
+                f"Mismatch in shape: the gradient for output {position} has shape {list(g.shape)} "
+                f"but the output has shape {list(t.shape)}"
+            )
         seeds.append(g)
     return list(tensors), seeds
 
 
-def _run(
-    roots: list,
-    seeds: list,
-    retain_graph: bool | None,
-    create_graph: bool,
-    capture: dict | None,
-    accumulate_only: set | None,
-) -> None:
+class _Sinks:
+    """Where gradients end: the one path for leaves, retained non-leaves and captured inputs."""
+
+    def __init__(self, targets: tuple | None, capture: bool, create_graph: bool) -> None:
+        self.capture = capture
+        self.create_graph = create_graph
+        self.all_leaves = targets is None  # plain backward(): every leaf that requires grad
+        self.leaf_ids = set() if targets is None else {id(t) for t in targets if t.grad_fn is None}
+        self.outputs = {} if targets is None else {_key_of(t): t for t in targets if t.grad_fn is not None}
+        self.captured: dict[Any, Any] = {}
+
+    def wants_leaf(self, leaf: Any) -> bool:
+        return self.all_leaves or id(leaf) in self.leaf_ids
+
+    def leaf(self, leaf: Any, grad_value: Any) -> None:
+        if not self.wants_leaf(leaf):
+            return
+        for hook in leaf._hooks:
+            replaced = hook(grad_value)
+            if replaced is not None:
+                grad_value = replaced
+        if self.capture:
+            key = id(leaf)
+            previous = self.captured.get(key)
+            self.captured[key] = grad_value if previous is None else previous + grad_value
+        else:
+            self._accumulate(leaf, grad_value)
+
+    def node_outputs(self, node: Node, grads: list) -> None:
+        """The summed gradient of each output of ``node``: hooks (which may replace it), then sinks."""
+        for index, hooks in node.output_hooks.items():
+            for hook in hooks:
+                if grads[index] is not None:
+                    replaced = hook(grads[index])
+                    if replaced is not None:
+                        grads[index] = replaced
+        for index, grad_value in enumerate(grads):
+            if grad_value is None:
+                continue
+            key = (node, index)
+            if self.capture:
+                if key in self.outputs:
+                    self.captured[key] = grad_value
+                continue
+            tensor = self.outputs.get(key)
+            if tensor is None:
+                tensor = node.retained_outputs.get(index)
+            if tensor is not None:
+                self._accumulate(tensor, grad_value)
+
+    def _accumulate(self, tensor: Any, grad_value: Any) -> None:
+        current = tensor.grad
+        if current is None:
+            tensor.grad = _owned(grad_value)
+        elif self.create_graph or current.requires_grad or grad_value.requires_grad:
+            tensor.grad = current + grad_value  # part of a graph: out of place
+        else:
+            current._array += grad_value._array  # in place, as PyTorch: x.grad stays the same object
+            current._mark_modified()
+
+
+def _owned(grad_value: Any) -> Any:
+    """A gradient ``.grad`` may keep and the user may update in place (``grad.zero_()``).
+
+    Backward hands out views: ``a + b`` gives both inputs the same gradient object, and a
+    sum's gradient is a read-only broadcast. A gradient that is part of a graph
+    (``create_graph=True``) is kept as it is.
+    """
+    if grad_value.requires_grad:
+        return grad_value
+    return type(grad_value)._make(grad_value._array.copy(), grad_value.backend)
+
+
+def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool, sinks: _Sinks) -> None:
     if retain_graph is None:
         retain_graph = create_graph
     with set_grad_enabled(create_graph):
         pending: dict[Node, list] = {}
         for tensor, seed in zip(roots, seeds):
             if tensor.grad_fn is None:  # a leaf was asked to backward: d(x)/d(x) is the seed
-                _accumulate_leaf(tensor, seed, capture, accumulate_only)
+                sinks.leaf(tensor, seed)
             else:
                 _add_pending(pending, tensor.grad_fn, tensor._output_index, seed)
-        root_nodes = list(pending)
-        dependencies = _count_dependencies(root_nodes)
-        ready = [n for n in root_nodes if dependencies.get(n, 0) == 0]
+        visit, runs = _plan(list(pending), sinks)
+        dependencies = _count_dependencies(visit)
+        ready = [n for n in pending if n in visit and dependencies.get(n, 0) == 0]
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
             if grads is not None:  # a node no gradient reached only releases its inputs
-                _run_output_hooks(node, grads)
-                _capture_outputs(node, grads, capture)
-                input_grads = _call_backward(node, grads)
-                if not retain_graph:
-                    node.free()
-                for edge, needed, grad_value, meta in zip(
-                    node.next_functions, node.needs_input_grad, input_grads, node.input_meta
-                ):
-                    if edge is None or not needed or grad_value is None:
-                        continue
-                    grad_value = _deliver(grad_value, meta, node)
-                    source, index = edge
-                    if isinstance(source, Node):
-                        _add_pending(pending, source, index, grad_value)
-                    else:
-                        _accumulate_leaf(source, grad_value, capture, accumulate_only)
+                sinks.node_outputs(node, grads)
+                if node in runs:
+                    _run_node(node, grads, visit, sinks, pending, retain_graph)
             for edge in node.next_functions:
-                if edge is not None and isinstance(edge[0], Node):
+                if edge is not None and isinstance(edge[0], Node) and edge[0] in visit:
                     source = edge[0]
                     dependencies[source] -= 1
                     if dependencies[source] == 0:
                         ready.append(source)
 
 
-def _count_dependencies(root_nodes: list) -> dict:
-    """For every node reachable from the roots, how many edges point into it."""
-    dependencies: dict[Node, int] = {}
-    seen = set(root_nodes)
-    stack = list(root_nodes)
-    while stack:
+def _run_node(node: Node, grads: list, visit: Any, sinks: _Sinks, pending: dict, retain_graph: bool) -> None:
+    wanted = tuple(
+        edge is not None and needed and (edge[0] in visit if isinstance(edge[0], Node) else sinks.wants_leaf(edge[0]))
+        for edge, needed in zip(node.next_functions, node.needs_input_grad)
+    )
+    input_grads = _call_backward(node, grads, wanted)
+    if anomaly.is_enabled():
+        anomaly.check_gradients(node, input_grads)
+    if not retain_graph:
+        node.free()
+    for edge, needed, grad_value, info in zip(node.next_functions, wanted, input_grads, node.inputs):
+        if not needed or grad_value is None:
+            continue
+        grad_value = _deliver(grad_value, info, node)
+        source, index = edge
+        if isinstance(source, Node):
+            _add_pending(pending, source, index, grad_value)
+        else:
+            sinks.leaf(source, grad_value)
+
+
+def _plan(root_nodes: list, sinks: _Sinks) -> tuple:
+    """The nodes to visit (a wanted gradient passes through or ends there) and those whose
+    backward must run. Without ``inputs=`` that is every node reachable from the roots."""
+    seen, stack = set(root_nodes), list(root_nodes)
+    while stack:  # every node reachable from the roots
         node = stack.pop()
         for edge in node.next_functions:
-            if edge is None or not isinstance(edge[0], Node):
+            if edge is not None and isinstance(edge[0], Node) and edge[0] not in seen:
+                seen.add(edge[0])
+                stack.append(edge[0])
+    if sinks.all_leaves:
+        return seen, seen
+    dependencies = _count_dependencies(seen)
+    order, ready = [], [n for n in seen if dependencies.get(n, 0) == 0]
+    while ready:  # Kahn's order: a node comes before the nodes its edges point to
+        node = ready.pop()
+        order.append(node)
+        for edge in node.next_functions:
+            if edge is not None and isinstance(edge[0], Node):
+                dependencies[edge[0]] -= 1
+                if dependencies[edge[0]] == 0:
+                    ready.append(edge[0])
+    visit, runs = set(), set()
+    for node in reversed(order):  # the nodes an edge points to are decided first
+        for edge in node.next_functions:
+            if edge is None:
                 continue
             source = edge[0]
-            dependencies[source] = dependencies.get(source, 0) + 1
-            if source not in seen:
-                seen.add(source)
-                stack.append(source)
+            if (source in visit) if isinstance(source, Node) else sinks.wants_leaf(source):
+                runs.add(node)
+                break
+        if node in runs or any((node, i) in sinks.outputs for i in range(len(node.outputs))):
+            visit.add(node)
+    return visit, runs
+
+
+def _count_dependencies(visit: Any) -> dict:
+    """For every node to visit, how many edges from other such nodes point into it."""
+    dependencies: dict[Node, int] = {}
+    for node in visit:
+        for edge in node.next_functions:
+            if edge is not None and isinstance(edge[0], Node) and edge[0] in visit:
+                dependencies[edge[0]] = dependencies.get(edge[0], 0) + 1
     return dependencies
 
 
 def _add_pending(pending: dict, node: Node, index: int, grad_value: Any) -> None:
     slots = pending.get(node)
     if slots is None:
-        slots = pending[node] = [None] * len(node.output_meta)
+        slots = pending[node] = [None] * len(node.outputs)
     slots[index] = grad_value if slots[index] is None else slots[index] + grad_value
 
 
-def _call_backward(node: Node, grads: list) -> tuple:
-    if any(g is None for g in grads):  # an output no gradient reached gets zeros
+def _call_backward(node: Node, grads: list, wanted: tuple) -> tuple:
+    if node.materialize_grads and any(g is None for g in grads):  # zeros for unreached float outputs
         tensor_type, xp = _tensor_module().Tensor, node.backend.xp
         grads = [
-            g if g is not None else tensor_type._make(xp.zeros(shape, dtype=dtype), node.backend)
-            for g, (shape, dtype) in zip(grads, node.output_meta)
+            tensor_type._make(xp.zeros(info.shape, dtype=info.dtype), node.backend)
+            if g is None and info.dtype.kind == "f" else g
+            for g, info in zip(grads, node.outputs)
         ]
-    result = node.function.backward(node, *grads)
+    declared = node.needs_input_grad
+    node.needs_input_grad = wanted  # what this backward must produce, for this walk only
+    try:
+        result = node.function.backward(node, *grads)
+    finally:
+        node.needs_input_grad = declared
     if not isinstance(result, tuple):
         result = (result,)
     if len(result) != len(node.next_functions):
@@ -185,66 +321,16 @@ def _call_backward(node: Node, grads: list) -> tuple:
     return result
 
 
-def _deliver(grad_value: Any, meta: tuple, node: Node) -> Any:
+def _deliver(grad_value: Any, info: Any, node: Node) -> Any:
     """Sum a gradient back to its input's shape (undoing broadcasting) and match its dtype."""
     tensor_type = _tensor_module().Tensor
     if not isinstance(grad_value, tensor_type):
         grad_value = tensor_type._make(node.backend.asarray(grad_value), node.backend)
-    shape, dtype, _ = meta
-    if grad_value.shape != shape:
-        grad_value = grad_value.sum_to_size(shape)
-    if grad_value.dtype != dtype:
+    if grad_value.shape != info.shape:
+        grad_value = grad_value.sum_to_size(info.shape)
+    if grad_value.dtype != info.dtype:
         from minigrad.ops.shape import Cast
 
         # Cast directly, not with .to(): .to() turns a leaf into a new leaf, cutting the graph.
-        grad_value = Cast.apply(grad_value, dtype=dtype)
+        grad_value = Cast.apply(grad_value, dtype=info.dtype)
     return grad_value
-
-
-def _accumulate_leaf(leaf: Any, grad_value: Any, capture: dict | None, only: set | None) -> None:
-    key = id(leaf)
-    if capture is not None and key in capture:
-        capture[key] = grad_value if capture[key] is None else capture[key] + grad_value
-        return
-    if only is not None and key not in only:
-        return
-    for hook in leaf._hooks:
-        replaced = hook(grad_value)
-        if replaced is not None:
-            grad_value = replaced
-    # Out of place on purpose: the same gradient object may also be another leaf's gradient.
-    leaf.grad = _owned(grad_value) if leaf.grad is None else leaf.grad + grad_value
-
-
-def _owned(grad_value: Any) -> Any:
-    """A gradient ``.grad`` may keep and the user may update in place (``grad.zero_()``).
-
-    Backward hands out views: ``a + b`` gives both inputs the same gradient object, and a
-    sum's gradient is a read-only broadcast. A gradient that is part of a graph
-    (``create_graph=True``) is kept as it is, since in-place updates are refused on it anyway.
-    """
-    if grad_value.requires_grad:
-        return grad_value
-    return type(grad_value)._make(grad_value.data.copy(), grad_value.backend)
-
-
-def _run_output_hooks(node: Node, grads: list) -> None:
-    """Hooks registered on non-leaf tensors see (and may replace) their summed gradient."""
-    for index, hooks in node.output_hooks.items():
-        for hook in hooks:
-            if grads[index] is not None:
-                replaced = hook(grads[index])
-                if replaced is not None:
-                    grads[index] = replaced
-
-
-def _capture_outputs(node: Node, grads: list, capture: dict | None) -> None:
-    """Hand gradients to non-leaf tensors that asked for them (``retain_grad``, ``autograd.grad``)."""
-    for index, grad_value in enumerate(grads):
-        if grad_value is None:
-            continue
-        if capture is not None and (node, index) in capture:
-            capture[(node, index)] = grad_value
-        tensor = node.retained_outputs.get(index)
-        if tensor is not None:
-            tensor.grad = _owned(grad_value) if tensor.grad is None else tensor.grad + grad_value

@@ -14,19 +14,25 @@ Two flavours share the mechanism:
 
 In both, ``backward`` is written with Tensor operations, so with ``create_graph=True`` the
 gradient computation is itself recorded and can be differentiated again.
+
+What backward needs is saved by its role, never guessed from object identity: a Primitive says
+``ctx.save_for_backward(ctx.input(0), ctx.output(0), ctx.constant(mask))``. An input comes back
+as the input tensor itself (so double backward connects to the original graph), an output as a
+tensor of this node, a constant as a tensor outside any graph. Inputs and outputs remember the
+version of their storage when saved; an in-place edit since then makes unpacking fail with
+PyTorch's message instead of silently using the new values.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import traceback
+from typing import Any, NamedTuple
 
-from minigrad.autograd import grad_mode
+from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.grad_mode import is_grad_enabled
 
 REGISTRY: dict[str, type[Function]] = {}
-
-_INPUT, _OUTPUT, _CONSTANT = 0, 1, 2
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or to read saved tensors after they "
@@ -40,6 +46,41 @@ def primitives() -> dict[str, type[Function]]:
     return dict(REGISTRY)
 
 
+class TensorInfo(NamedTuple):
+    """What a node remembers of one of its inputs or outputs."""
+
+    shape: tuple[int, ...]
+    dtype: Any
+    name: str | None = None
+
+
+class VersionCounter:
+    """How many in-place edits a storage has seen; every tensor viewing it shares the counter."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class Role(NamedTuple):
+    """What ``ctx.input(i)``, ``ctx.output(i)`` and ``ctx.constant(v)`` hand to save_for_backward."""
+
+    kind: str  # "input", "output" or "constant"
+    index: int
+    value: Any = None
+
+
+class SavedValue:
+    """One saved value: the tensor (or array) and the storage version it was saved at."""
+
+    __slots__ = ("kind", "index", "value", "counter", "version")
+
+    def __init__(self, kind: str, index: int, value: Any, counter: VersionCounter | None) -> None:
+        self.kind, self.index, self.value, self.counter = kind, index, value, counter
+        self.version = None if counter is None else counter.value
+
+
 class Node:
     """The record an op leaves in the graph; also the ``ctx`` its forward and backward see.
 
@@ -47,10 +88,20 @@ class Node:
         function: the ``Function`` subclass that made it (``node.name`` is its registered name).
         next_functions: per positional input, ``(source, output_index)`` where source is the
             input's ``Node``, the leaf ``Tensor`` that accumulates a gradient, or ``None``.
-        needs_input_grad: per positional input, whether backward must produce its gradient.
-        input_meta: per positional input, ``(shape, dtype, name)`` or ``None`` for non-tensors.
+        needs_input_grad: per positional input, whether backward must produce its gradient
+            (during backward: only the inputs on a path to what was asked for).
+        inputs: per positional input, a :class:`TensorInfo` (``ctx.inputs[0].shape``) or ``None``.
+        outputs: per output, a :class:`TensorInfo`.
         attrs: the op's keyword attributes (a conv's stride...), for display and backward.
+        materialize_grads: whether backward receives zeros (``True``, PyTorch's default) or
+            ``None`` for outputs no gradient reached.
     """
+
+    __slots__ = (
+        "function", "backend", "attrs", "next_functions", "needs_input_grad", "inputs", "outputs",
+        "retained_outputs", "output_hooks", "materialize_grads", "forward_stack", "non_differentiable",
+        "_to_save", "_saved", "_freed", "__weakref__", "__dict__",  # __dict__: ctx.anything = ... works
+    )
 
     def __init__(self, function: type[Function], backend: Any, attrs: dict[str, Any]) -> None:
         self.function = function
@@ -58,12 +109,15 @@ class Node:
         self.attrs = attrs
         self.next_functions: tuple = ()
         self.needs_input_grad: tuple[bool, ...] = ()
-        self.input_meta: tuple = ()
-        self.output_meta: tuple = ()
+        self.inputs: tuple[TensorInfo | None, ...] = ()
+        self.outputs: tuple[TensorInfo, ...] = ()
         self.retained_outputs: dict[int, Any] = {}
         self.output_hooks: dict[int, list] = {}  # per output: hooks registered on that tensor
+        self.materialize_grads = True
+        self.forward_stack: list[str] | None = None  # where forward ran (anomaly mode only)
+        self.non_differentiable: tuple = ()
         self._to_save: tuple = ()
-        self._saved: tuple | None = None
+        self._saved: tuple[SavedValue | None, ...] = ()
         self._freed = False
 
     # --- what forward and backward use ----------------------------------------------------
@@ -76,37 +130,79 @@ class Node:
         """The array module of the device this op runs on (NumPy or CuPy)."""
         return self.backend.xp
 
+    def input(self, index: int) -> Role:
+        """Mark positional input ``index`` for ``save_for_backward``."""
+        return Role("input", index)
+
+    def output(self, index: int = 0) -> Role:
+        """Mark output ``index`` for ``save_for_backward``."""
+        return Role("output", index)
+
+    def constant(self, value: Any) -> Role:
+        """Mark an array computed inside forward (a mask, an index) for ``save_for_backward``."""
+        return Role("constant", -1, value)
+
     def save_for_backward(self, *values: Any) -> None:
-        """Keep inputs, outputs or other arrays for backward (PyTorch's ``ctx.save_for_backward``)."""
+        """Keep values for backward (PyTorch's ``ctx.save_for_backward``).
+
+        Each value is ``ctx.input(i)``, ``ctx.output(i)``, ``ctx.constant(array)`` or ``None``.
+        A ``Function`` (Tensor flavour) may also pass its input and output Tensors themselves, as
+        in PyTorch; they are recognised by identity with the Tensor objects.
+        """
         self._to_save = values
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """``False``: backward gets ``None`` for outputs no gradient reached (PyTorch's name)."""
+        self.materialize_grads = bool(value)
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """These outputs of a ``Function`` do not require grad (integer outputs never do)."""
+        self.non_differentiable = outputs
 
     @property
     def saved_tensors(self) -> tuple:
-        """The saved values as Tensors; an input comes back as the input itself, so the graph
-        built by backward with ``create_graph=True`` connects to the original one."""
+        """The saved values as Tensors, each checked against in-place edits since it was saved."""
         if self._freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        from minigrad.tensor import Tensor
+        return tuple(None if saved is None else self._unpack(saved) for saved in self._saved)
 
-        result = []
-        for kind, value in self._saved or ():
-            if kind == _INPUT:
-                result.append(value)
-            elif kind == _OUTPUT:
-                array, index = value
-                result.append(Tensor._make(array, self.backend, self, index))
-            elif self.backend.is_array(value):
-                result.append(Tensor._make(value, self.backend))
+    def _unpack(self, saved: SavedValue) -> Any:
+        if saved.counter is not None and saved.counter.value != saved.version:
+            if saved.kind == "input":
+                info = self.inputs[saved.index]
+            elif saved.kind == "output":
+                info = self.outputs[saved.index]
             else:
-                result.append(value)  # a Python scalar or None stays as it is
-        return tuple(result)
+                info = TensorInfo(saved.value.shape, saved.value.dtype)
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{info.dtype} tensor of shape {list(info.shape)}], which is "
+                f"{saved.kind} {saved.index} of {self.display_name}, is at version "
+                f"{saved.counter.value}; expected version {saved.version} instead. Hint: compute "
+                "the new value out of place (y = y * 2 instead of y *= 2), or .clone() the tensor "
+                "before editing it; minigrad.autograd.set_detect_anomaly(True) shows the forward call."
+            )
+        if saved.kind == "input":
+            return saved.value
+        tensor_type = _tensor_module().Tensor
+        if saved.kind == "output":
+            tensor = tensor_type._make(saved.value, self.backend, self, saved.index)
+            tensor._version_counter = saved.counter
+            return tensor
+        if self.backend.is_array(saved.value):
+            return tensor_type._make(saved.value, self.backend)
+        return saved.value  # a Python scalar, or a Tensor saved as a constant
 
-    def mark_non_differentiable(self, *outputs: Any) -> None:
-        """Accepted for PyTorch compatibility; integer outputs never require grad anyway."""
+    def _rebind_output(self, index: int, tensor: Any) -> None:
+        """Output ``index`` now lives in ``tensor``'s storage (after an in-place op wrote it there)."""
+        for saved in self._saved:
+            if saved is not None and saved.kind == "output" and saved.index == index:
+                saved.value, saved.counter = tensor._array, tensor._counter()
+                saved.version = saved.counter.value
 
     def free(self) -> None:
         """Drop what backward needed (after backward, unless ``retain_graph``)."""
-        self._saved = None
+        self._saved = ()
         self._freed = True
 
     @property
@@ -130,6 +226,8 @@ class Function:
     name: str = ""
     #: Primitives take and return raw arrays; plain Functions take and return Tensors.
     takes_arrays: bool = False
+    #: A view op's output shares its first input's storage (and so its version counter).
+    is_view: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -149,26 +247,24 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **attrs: Any) -> Any:
         # This runs for every op, so it is written for speed: one pass over the arguments, and
-        # the grad-mode flag switched directly instead of through a no_grad() object. A
-        # recorded op on tiny tensors costs ~5 us here instead of ~10 us.
-        tensor_module = _tensor_module()
-        tensor_type = tensor_module.Tensor
+        # the grad-mode flag switched directly instead of through a no_grad() object.
+        tensor_type = _tensor_module().Tensor
         tensors, needs_grad, inputs = [], [], []
         for a in args:
             if isinstance(a, tensor_type):
                 tensors.append(a)
                 needs_grad.append(a.requires_grad)
-                inputs.append(a.data)
+                inputs.append(a._array)
             else:
                 needs_grad.append(False)
                 inputs.append(a)
         backend = tensors[0].backend if tensors else None
         if backend is None or any(t.backend is not backend for t in tensors):
-            backend = tensor_module.common_backend(tensors, cls.name)  # or a clear error
+            backend = _tensor_module().common_backend(tensors, cls.name)  # or a clear error
         enabled = is_grad_enabled()
         record = enabled and any(needs_grad)
         ctx = Node(cls, backend, attrs)
-        ctx.needs_input_grad = needs_grad = tuple(needs_grad)
+        ctx.needs_input_grad = tuple(needs_grad)
 
         grad_mode._set(False)  # forward itself is never recorded (as under no_grad)
         try:
@@ -181,23 +277,32 @@ class Function:
         if cls.takes_arrays:
             arrays = raw_outputs
         else:
-            arrays = tuple(o.data if isinstance(o, tensor_type) else o for o in raw_outputs)
+            arrays = tuple(o._array if isinstance(o, tensor_type) else o for o in raw_outputs)
 
         out_backend = cls.output_backend(backend, attrs)
-        if not record:
-            if single:
-                return tensor_type._make(arrays[0], out_backend)
-            return tuple(tensor_type._make(a, out_backend) for a in arrays)
-
-        outputs = tuple(tensor_type._make(a, out_backend, ctx, i) for i, a in enumerate(arrays))
-        ctx.next_functions = tuple(_edge(a) if needed else None for a, needed in zip(args, needs_grad))
-        ctx.input_meta = tuple(
-            (a.shape, a.dtype, a.name) if isinstance(a, tensor_type) else None for a in args
-        )
-        ctx.output_meta = tuple((o.shape, o.dtype) for o in outputs)
-        if ctx._to_save:
-            ctx._saved = tuple(_classify_saved(v, args, raw_outputs, arrays, tensor_type) for v in ctx._to_save)
-            ctx._to_save = ()
+        if record:
+            skip = {id(o) for o in ctx.non_differentiable}
+            outputs = tuple(
+                tensor_type._make(a, out_backend, None if id(o) in skip else ctx, i)
+                for i, (a, o) in enumerate(zip(arrays, raw_outputs))
+            )
+        else:
+            outputs = tuple(tensor_type._make(a, out_backend) for a in arrays)
+        if cls.is_view and tensors:
+            outputs[0]._link_view(args[0], cls, attrs)
+        if record:
+            ctx.next_functions = tuple(_edge(a) if needed else None for a, needed in zip(args, needs_grad))
+            ctx.inputs = tuple(
+                TensorInfo(a.shape, a.dtype, a.name) if isinstance(a, tensor_type) else None for a in args
+            )
+            ctx.outputs = tuple(TensorInfo(o.shape, o.dtype) for o in outputs)
+            if ctx._to_save:
+                ctx._saved = tuple(
+                    _resolve_saved(cls, v, args, raw_outputs, outputs, tensor_type) for v in ctx._to_save
+                )
+            if anomaly.is_enabled():
+                ctx.forward_stack = traceback.format_stack()[:-1]
+        ctx._to_save = ()
         return outputs[0] if single else outputs
 
     @classmethod
@@ -231,14 +336,36 @@ def _edge(arg: Any) -> tuple:
     return (arg, 0)  # a leaf: its gradient accumulates into arg.grad
 
 
-def _classify_saved(value: Any, args: tuple, raw_outputs: tuple, arrays: tuple, tensor_type: type) -> tuple:
-    """Recognise a saved value as one of the inputs, one of the outputs, or a constant."""
-    for arg in args:
-        if isinstance(arg, tensor_type) and (value is arg or value is arg.data):
-            return (_INPUT, arg)
-    for index, output in enumerate(raw_outputs):
-        if value is output:
-            return (_OUTPUT, (arrays[index], index))
-    if isinstance(value, tensor_type):
-        return (_CONSTANT, value.data)
-    return (_CONSTANT, value)
+def _resolve_saved(
+    cls: type, value: Any, args: tuple, raw_outputs: tuple, outputs: tuple, tensor_type: type
+) -> SavedValue | None:
+    """Turn what forward passed to ``save_for_backward`` into a :class:`SavedValue`."""
+    if value is None:
+        return None
+    if isinstance(value, Role):
+        if value.kind == "input":
+            arg = args[value.index]
+            if not isinstance(arg, tensor_type):
+                return SavedValue("constant", value.index, arg, None)  # a Python scalar operand
+            return SavedValue("input", value.index, arg, arg._counter())
+        if value.kind == "output":
+            out = outputs[value.index]
+            return SavedValue("output", value.index, out._array, out._counter())
+        return SavedValue("constant", -1, value.value, None)
+    if isinstance(value, tensor_type) and not cls.takes_arrays:
+        for index, arg in enumerate(args):
+            if value is arg:
+                return SavedValue("input", index, arg, arg._counter())
+        for index, out in enumerate(raw_outputs):
+            if value is out:
+                return SavedValue("output", index, outputs[index]._array, outputs[index]._counter())
+        constant = tensor_type._make(value._array, value.backend)  # an intermediate: outside the graph
+        constant._version_counter = value._counter()
+        return SavedValue("constant", -1, constant, value._counter())
+    if isinstance(value, (int, float, bool)) and not cls.takes_arrays:
+        return SavedValue("constant", -1, value, None)
+    raise TypeError(
+        f"{cls.name}.forward: save_for_backward got a {type(value).__name__}; say what it is: "
+        "ctx.input(i), ctx.output(i) or ctx.constant(value)"
+        + ("" if cls.takes_arrays else " (or pass the input or output Tensor itself)")
+    )

@@ -44,7 +44,7 @@ def gradcheck(
         for k in range(out.numel()):
             if out.requires_grad:
                 seed = out.new_zeros(out.shape)
-                seed.data.reshape(-1)[k] = 1.0
+                seed._array.reshape(-1)[k] = 1.0
                 analytical = autograd_grad(out, differentiable, seed, retain_graph=True, allow_unused=True)
             else:
                 # Not connected to the graph: the analytical gradient is zero, and the numerical
@@ -53,7 +53,7 @@ def gradcheck(
             for position, (t, a) in enumerate(zip(differentiable, analytical)):
                 xp = t.backend.xp
                 expected = numerical[position][out_index][k]
-                a_data = xp.zeros(t.shape, dtype=t.dtype) if a is None else a.data
+                a_data = xp.zeros(t.shape, dtype=t.dtype) if a is None else a._array
                 if not xp.allclose(a_data, expected, atol=atol, rtol=rtol):
                     worst = float(xp.abs(a_data - expected).max())
                     message = (
@@ -77,12 +77,12 @@ def _numerical_jacobian(fn, inputs, tensor, outputs, eps):
     with no_grad():
         for i in range(tensor.numel()):
             position = _unravel(i, tensor.shape)
-            original = tensor.data[position].item()
-            tensor.data[position] = original + eps
-            plus = [o.data.astype("float64").reshape(-1) for o in _as_tuple(fn(*inputs))]
-            tensor.data[position] = original - eps
-            minus = [o.data.astype("float64").reshape(-1) for o in _as_tuple(fn(*inputs))]
-            tensor.data[position] = original
+            original = tensor._array[position].item()
+            tensor._array[position] = original + eps
+            plus = [o._array.astype("float64").reshape(-1) for o in _as_tuple(fn(*inputs))]
+            tensor._array[position] = original - eps
+            minus = [o._array.astype("float64").reshape(-1) for o in _as_tuple(fn(*inputs))]
+            tensor._array[position] = original
             columns.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
     result = []
     for out_index, out in enumerate(outputs):

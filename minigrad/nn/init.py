@@ -87,7 +87,7 @@ def _check_floating(tensor: Tensor) -> None:
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     # Writing into the existing array keeps every view of it (and the Parameter object) valid.
     with no_grad():
-        tensor.data[...] = values
+        tensor._array[...] = values
     return tensor
 
 

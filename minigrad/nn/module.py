@@ -362,7 +362,7 @@ class Module:
                     if param is None:
                         continue
                     moved = convert(param.detach())
-                    param.data, param.backend = moved.data, moved.backend
+                    param._array, param.backend = moved._array, moved.backend
                     if param.grad is not None:
                         param.grad = convert(param.grad.detach())
                 for name, buffer in module._buffers.items():
@@ -508,7 +508,7 @@ def _reset_grad(param: Tensor, set_to_none: bool) -> None:
     else:
         # A fresh zero array: the old gradient's array may be shared with another tensor.
         grad = param.grad
-        param.grad = Tensor._make(grad.backend.xp.zeros_like(grad.data), grad.backend)
+        param.grad = Tensor._make(grad.backend.xp.zeros_like(grad._array), grad.backend)
 
 
 def _load_into(root: Module, key: str, target: Tensor, value: Tensor, assign: bool) -> None:
@@ -516,9 +516,9 @@ def _load_into(root: Module, key: str, target: Tensor, value: Tensor, assign: bo
     tensors sharing its memory (an earlier ``state_dict()``) see the new values, as in PyTorch."""
     converted = value.detach().to(target.device).to(target.dtype)
     if not assign:
-        target.data[...] = converted.data
+        target._array[...] = converted._array
     elif isinstance(target, Parameter):
-        target.data = converted.data  # keep the Parameter object: an optimizer may hold it
+        target._array = converted._array  # keep the Parameter object: an optimizer may hold it
     else:
         module_path, _, name = key.rpartition(".")
         root.get_submodule(module_path)._buffers[name] = converted

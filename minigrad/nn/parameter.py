@@ -23,7 +23,7 @@ class Parameter(Tensor):
             raise TypeError(
                 f"Parameter expects a Tensor, got {type(data).__name__}; wrap it with minigrad.tensor(...)"
             )
-        self._init(data.data, data.backend, None, 0)
+        self._init(data._array, data.backend, None, 0)
         self.name = data.name
         self.requires_grad_(requires_grad)
 

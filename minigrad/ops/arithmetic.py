@@ -38,7 +38,7 @@ class Mul(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(ctx.input(0), ctx.input(1))
         return a * b
 
     @staticmethod
@@ -53,7 +53,7 @@ class Div(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(ctx.input(0), ctx.input(1))
         return a / b
 
     @staticmethod
@@ -83,7 +83,7 @@ class Pow(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         out = a**b
-        ctx.save_for_backward(a, b, out)
+        ctx.save_for_backward(ctx.input(0), ctx.input(1), ctx.output(0))
         return out
 
     @staticmethod
@@ -102,5 +102,5 @@ class Pow(Primitive):
                 log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
                 grad_b = grad * out * log_a
             else:
-                grad_b = grad * out * where(a.data == 0, 1.0, a).log()
+                grad_b = grad * out * where(a._array == 0, 1.0, a).log()
         return grad_a, grad_b

@@ -67,16 +67,16 @@ def softmax(x, dim):
 
 def maximum(a, b):
     """Elementwise max; where equal, the gradient is split in half (as PyTorch)."""
-    return _pick(a, b, a.data > b.data)
+    return _pick(a, b, a._array > b._array)
 
 
 def minimum(a, b):
-    return _pick(a, b, a.data < b.data)
+    return _pick(a, b, a._array < b._array)
 
 
 def _pick(a, b, a_wins):
     a, b = a._promoted(b)
-    tie = a.data == b.data
+    tie = a._array == b._array
     picked = elementwise.where(a_wins, a, b)
     if not tie.any():
         return picked

@@ -94,7 +94,7 @@ class Conv2d(Primitive):
             bias = None  # added block by block, while in cache
         if bias is not None:
             out += bias.reshape(out_channels, 1, 1)
-        ctx.save_for_backward(x, weight)
+        ctx.save_for_backward(ctx.input(0), ctx.input(1))
         return out
 
     @staticmethod

@@ -15,7 +15,7 @@ class Exp(Primitive):
     @staticmethod
     def forward(ctx, a):
         out = ctx.xp.exp(a)
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(ctx.output(0))
         return out
 
     @staticmethod
@@ -29,7 +29,7 @@ class Log(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.save_for_backward(a)
+        ctx.save_for_backward(ctx.input(0))
         return ctx.xp.log(a)
 
     @staticmethod
@@ -44,7 +44,7 @@ class Sqrt(Primitive):
     @staticmethod
     def forward(ctx, a):
         out = ctx.xp.sqrt(a)
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(ctx.output(0))
         return out
 
     @staticmethod
@@ -58,7 +58,7 @@ class Abs(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.save_for_backward(ctx.xp.sign(a))
+        ctx.save_for_backward(ctx.constant(ctx.xp.sign(a)))
         return ctx.xp.abs(a)
 
     @staticmethod
@@ -79,7 +79,7 @@ class Clamp(Primitive):
             inside *= a >= min
         if max is not None:
             inside *= a <= max
-        ctx.save_for_backward(inside)
+        ctx.save_for_backward(ctx.constant(inside))
         return ctx.xp.clip(a, min, max).astype(a.dtype, copy=False)
 
     @staticmethod
@@ -94,7 +94,7 @@ class Relu(Primitive):
     @staticmethod
     def forward(ctx, a):
         out = ctx.xp.maximum(a, 0)
-        ctx.save_for_backward(out > 0)
+        ctx.save_for_backward(ctx.constant(out > 0))
         return out
 
     @staticmethod
@@ -112,7 +112,7 @@ class Sigmoid(Primitive):
         # Two branches so that exp never overflows: 1/(1+e^-a) for a >= 0, e^a/(1+e^a) below.
         e = xp.exp(-xp.abs(a))
         out = xp.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(ctx.output(0))
         return out
 
     @staticmethod
@@ -127,7 +127,7 @@ class Tanh(Primitive):
     @staticmethod
     def forward(ctx, a):
         out = ctx.xp.tanh(a)
-        ctx.save_for_backward(out)
+        ctx.save_for_backward(ctx.output(0))
         return out
 
     @staticmethod
@@ -143,7 +143,7 @@ class Where(Primitive):
 
     @staticmethod
     def forward(ctx, condition, a, b):
-        ctx.save_for_backward(condition)
+        ctx.save_for_backward(ctx.constant(condition))
         return ctx.xp.where(condition, a, b)
 
     @staticmethod
@@ -161,5 +161,5 @@ def where(condition, a, b):
     from minigrad.tensor import Tensor
 
     if isinstance(condition, Tensor):
-        condition = condition.data
+        condition = condition._array
     return Where.apply(condition, a, b)

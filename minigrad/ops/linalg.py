@@ -10,7 +10,7 @@ class MatMul(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(ctx.input(0), ctx.input(1))
         return a @ b
 
     @staticmethod

@@ -68,22 +68,22 @@ class MaxPool2d(Primitive):
         wo = pool_output_size(w, kw, sw, pw, dw, ceil_mode)
         if is_tiling((h, w), kernel_size, stride, padding, dilation, ceil_mode):
             values, winner = _tile_maxima(ctx.xp, x, kernel_size, (ho, wo))
-            ctx.save_for_backward(winner, None, None)
+            ctx.save_for_backward(ctx.constant(winner), None, None)
             if not return_indices:
                 return values
             return values, _tile_indices(ctx.xp, winner, kernel_size, (ho, wo), w)
         values, indices, unreachable = _window_maxima(ctx.xp, x, kernel_size, stride, padding, dilation, (ho, wo))
-        ctx.save_for_backward(None, indices, unreachable)
+        ctx.save_for_backward(None, ctx.constant(indices), ctx.constant(unreachable))
         return (values, indices) if return_indices else values
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
         winner, indices, unreachable = ctx.saved_tensors
-        input_size = ctx.input_meta[0][0]
+        input_size = ctx.inputs[0].shape
         if winner is not None:
             kernel_size = ctx.attrs["kernel_size"]
-            return ScatterToWinners.apply(grad, winner.data, kernel_size=kernel_size, input_size=input_size[2:])
-        return _route_by_scatter(ctx, grad, indices.data, unreachable, input_size)
+            return ScatterToWinners.apply(grad, winner._array, kernel_size=kernel_size, input_size=input_size[2:])
+        return _route_by_scatter(ctx, grad, indices._array, unreachable, input_size)
 
 
 def _tile_maxima(xp, x, kernel_size, out_size):
@@ -186,13 +186,13 @@ class ScatterToWinners(Primitive):
         # be only kw long).
         for k, cells in enumerate(_tile_taps(out, kernel_size, (ho, wo))):
             xp.multiply(grad, winner == k, out=cells)
-        ctx.save_for_backward(winner)
+        ctx.save_for_backward(ctx.constant(winner))
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (winner,) = ctx.saved_tensors
-        return GatherWinners.apply(grad, winner.data, kernel_size=ctx.attrs["kernel_size"]), None
+        return GatherWinners.apply(grad, winner._array, kernel_size=ctx.attrs["kernel_size"]), None
 
 
 class GatherWinners(Primitive):
@@ -207,15 +207,15 @@ class GatherWinners(Primitive):
         out = xp.zeros(winner.shape, dtype=x.dtype)
         for k, tap in enumerate(_tile_taps(x, kernel_size, winner.shape[2:])):
             out = xp.where(winner == k, tap, out)  # not tap * mask: a NaN elsewhere stays out
-        ctx.save_for_backward(winner)
+        ctx.save_for_backward(ctx.constant(winner))
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (winner,) = ctx.saved_tensors
-        input_size = ctx.input_meta[0][0][2:]
+        input_size = ctx.inputs[0].shape[2:]
         return (
-            ScatterToWinners.apply(grad, winner.data, kernel_size=ctx.attrs["kernel_size"], input_size=input_size),
+            ScatterToWinners.apply(grad, winner._array, kernel_size=ctx.attrs["kernel_size"], input_size=input_size),
             None,
         )
 
@@ -233,8 +233,8 @@ def _route_by_scatter(ctx, grad, indices, unreachable, shape):
     n, c, h, w = shape
     xp = ctx.xp
     if unreachable is not None:  # windows with no input cell send their gradient nowhere
-        grad = grad * Tensor._make((~unreachable.data).astype(grad.dtype), ctx.backend)
-        indices = xp.where(unreachable.data, 0, indices)
+        grad = grad * Tensor._make((~unreachable._array).astype(grad.dtype), ctx.backend)
+        indices = xp.where(unreachable._array, 0, indices)
     planes = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w)
     flat = (planes + indices).reshape(-1)
     routed = IndexAddInto.apply(grad.reshape(-1), shape=(n * c * h * w,), key=(flat,))

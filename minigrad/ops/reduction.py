@@ -40,7 +40,7 @@ class Sum(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        shape, _, _ = ctx.input_meta[0]
+        shape = ctx.inputs[0].shape
         dims = ctx.attrs["dim"]
         return grad.reshape(kept_shape(shape, dims)).expand(shape)
 
@@ -49,7 +49,7 @@ def _extremum_forward(ctx, a, reduce, dim, keepdim):
     out = reduce(a, axis=dim, keepdims=True)
     hit = a == out
     share = hit / hit.sum(axis=dim, keepdims=True)  # ties split the gradient equally
-    ctx.save_for_backward(share.astype(a.dtype, copy=False))
+    ctx.save_for_backward(ctx.constant(share.astype(a.dtype, copy=False)))
     return out if keepdim else out.squeeze(axis=dim)
 
 

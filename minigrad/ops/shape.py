@@ -19,6 +19,7 @@ def sum_to(xp, array, shape: tuple[int, ...]):
 
 class Reshape(Primitive):
     name = "reshape"
+    is_view = True
 
     @staticmethod
     def forward(ctx, a, *, shape):
@@ -26,11 +27,12 @@ class Reshape(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.reshape(ctx.input_meta[0][0])
+        return grad.reshape(ctx.inputs[0].shape)
 
 
 class Permute(Primitive):
     name = "permute"
+    is_view = True
 
     @staticmethod
     def forward(ctx, a, *, dims):
@@ -49,6 +51,7 @@ class Expand(Primitive):
     """Broadcast to a larger shape (a view, no copy)."""
 
     name = "expand"
+    is_view = True
 
     @staticmethod
     def forward(ctx, a, *, shape):
@@ -56,7 +59,7 @@ class Expand(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.sum_to_size(ctx.input_meta[0][0])
+        return grad.sum_to_size(ctx.inputs[0].shape)
 
 
 class SumTo(Primitive):
@@ -70,7 +73,7 @@ class SumTo(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.expand(ctx.input_meta[0][0])
+        return grad.expand(ctx.inputs[0].shape)
 
 
 def is_advanced_index(key) -> bool:
@@ -83,6 +86,7 @@ def is_advanced_index(key) -> bool:
 
 class GetItem(Primitive):
     name = "getitem"
+    is_view = True
 
     @staticmethod
     def forward(ctx, a, *, key):
@@ -90,7 +94,7 @@ class GetItem(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return IndexAddInto.apply(grad, shape=ctx.input_meta[0][0], key=ctx.attrs["key"])
+        return IndexAddInto.apply(grad, shape=ctx.inputs[0].shape, key=ctx.attrs["key"])
 
 
 class IndexAddInto(Primitive):
@@ -123,7 +127,7 @@ class Cat(Primitive):
     def backward(ctx, grad):
         dim = ctx.attrs["dim"]
         grads, start = [], 0
-        for shape, _, _ in ctx.input_meta:
+        for shape, _, _ in ctx.inputs:
             index = [slice(None)] * grad.ndim
             index[dim] = slice(start, start + shape[dim])
             grads.append(grad[tuple(index)])
@@ -142,7 +146,7 @@ class ConstantPad(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        shape = ctx.input_meta[0][0]
+        shape = ctx.inputs[0].shape
         inner = tuple(slice(before, before + n) for (before, _), n in zip(ctx.attrs["widths"], shape))
         return grad[inner]
 
@@ -156,7 +160,7 @@ class Cast(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        return Cast.apply(grad, dtype=ctx.input_meta[0][1])
+        return Cast.apply(grad, dtype=ctx.inputs[0].dtype)
 
 
 class ToDevice(Primitive):
@@ -179,3 +183,74 @@ class ToDevice(Primitive):
         import backends
 
         return backends.get(attrs["device"])
+
+
+class IndexPut(Primitive):
+    """``a`` with ``a[key] = value``, computed out of place: what ``__setitem__``, ``copy_`` and
+    ``fill_`` record before the tensor takes the result in place."""
+
+    name = "index_put"
+
+    @staticmethod
+    def forward(ctx, a, value, *, key):
+        out = a.copy()
+        out[key] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from minigrad.tensor import Tensor
+
+        needs_a, needs_value = ctx.needs_input_grad
+        key = ctx.attrs["key"]
+        grad_a = grad_value = None
+        if needs_a:  # the overwritten cells no longer depend on the old values
+            kept = ctx.xp.ones(ctx.inputs[0].shape, dtype=grad.dtype)
+            kept[key] = 0
+            grad_a = grad * Tensor._make(kept, ctx.backend)
+        if needs_value:
+            grad_value = grad[key]
+        return grad_a, grad_value
+
+
+def replay_view(tensor, chain):
+    """Apply the view ops ``chain`` (as ``Tensor._view`` records them) to ``tensor``."""
+    for op, attrs in chain:
+        tensor = op.apply(tensor, **attrs)
+    return tensor
+
+
+class CopySlices(Primitive):
+    """An in-place write through a view: the base's new value as a node (PyTorch's CopySlices).
+
+    Forward does no work: the write already went through the view into the base's memory, so
+    the output is the base's array itself. Backward: the written cells' gradient goes to the
+    value written, the others' to the base's old value.
+    """
+
+    name = "copy_slices"
+    writes_in_place = True
+
+    @staticmethod
+    def forward(ctx, base, value, *, chain):
+        return base
+
+    @staticmethod
+    def backward(ctx, grad):
+        from minigrad.autograd.grad_mode import no_grad
+        from minigrad.tensor import Tensor
+
+        needs_base, needs_value = ctx.needs_input_grad
+        chain = ctx.attrs["chain"]
+        grad_base = grad_value = None
+        if needs_base:
+            kept = Tensor._make(ctx.xp.ones(ctx.inputs[0].shape, dtype=grad.dtype), ctx.backend)
+            with no_grad():
+                written = replay_view(kept, chain)
+            if not ctx.backend.may_share_memory(written._array, kept._array):
+                raise RuntimeError(f"in-place write through a view {chain}: cannot replay the view")
+            written._array[...] = 0  # a view: zeroes the written cells of `kept`
+            grad_base = grad * kept
+        if needs_value:
+            grad_value = replay_view(grad, chain)
+        return grad_base, grad_value

@@ -69,20 +69,20 @@ class Adam(Optimizer):
         state = self.state[param]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = Tensor._make(xp.zeros_like(param.data), param.backend)
-            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(param.data), param.backend)
+            state["exp_avg"] = Tensor._make(xp.zeros_like(param._array), param.backend)
+            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(param._array), param.backend)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(param.data), param.backend)
-        grad = param.grad.data  # read only: it may be shared with other tensors
+                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(param._array), param.backend)
+        grad = param.grad._array  # read only: it may be shared with other tensors
         if group["maximize"]:
             grad = -grad
         if weight_decay != 0:
             if group.get("decoupled_weight_decay", False):
-                param.data *= 1 - lr * weight_decay
+                param._array *= 1 - lr * weight_decay
             else:
-                grad = grad + weight_decay * param.data
+                grad = grad + weight_decay * param._array
         state["step"] = step = int(state["step"]) + 1
-        exp_avg, exp_avg_sq = state["exp_avg"].data, state["exp_avg_sq"].data
+        exp_avg, exp_avg_sq = state["exp_avg"]._array, state["exp_avg_sq"]._array
         _lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * (grad * grad)
@@ -90,11 +90,11 @@ class Adam(Optimizer):
         bias_correction2_sqrt = math.sqrt(1 - beta2**step)
         second_moment = exp_avg_sq
         if group["amsgrad"]:
-            maximum = state["max_exp_avg_sq"].data
+            maximum = state["max_exp_avg_sq"]._array
             xp.maximum(maximum, exp_avg_sq, out=maximum)
             second_moment = maximum
         denominator = xp.sqrt(second_moment) / bias_correction2_sqrt + eps
-        param.data -= step_size * (exp_avg / denominator)
+        param._array -= step_size * (exp_avg / denominator)
 
 
 def _lerp_(start: Any, end: Any, weight: float) -> None:

@@ -1,7 +1,7 @@
 """``optim.Optimizer``: parameter groups, per-parameter state, and checkpoints of both.
 
 Subclasses implement ``step``. Updates run on raw arrays through each parameter's backend
-(``p.data``, ``p.grad.data``, ``p.backend.xp``), write into ``p.data`` in place, and never
+(``p._array``, ``p.grad._array``, ``p.backend.xp``), write into ``p._array`` in place, and never
 write into ``p.grad``'s array: the engine may share one gradient array between tensors.
 """
 
@@ -117,7 +117,7 @@ class Optimizer:
                     param.grad = None
                 else:
                     grad = param.grad  # a new zero array: the old one may be shared
-                    param.grad = Tensor._make(grad.backend.xp.zeros_like(grad.data), grad.backend)
+                    param.grad = Tensor._make(grad.backend.xp.zeros_like(grad._array), grad.backend)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update the parameters once from their ``.grad``; ``closure`` re-evaluates the loss."""
@@ -192,5 +192,5 @@ def _to_param(value: Any, param: Tensor, key: str) -> Any:
     moved = value.detach().to(param.device)
     if moved.dtype.kind == "f" and key != "step":
         moved = moved.to(param.dtype)
-    copied = moved.data.copy() if moved.data is value.data else moved.data
+    copied = moved._array.copy() if moved._array is value._array else moved._array
     return Tensor._make(copied, moved.backend)

@@ -56,11 +56,11 @@ class SGD(Optimizer):
                 for param in group["params"]:
                     if param.grad is None:
                         continue
-                    grad = param.grad.data  # read only: it may be shared with other tensors
+                    grad = param.grad._array  # read only: it may be shared with other tensors
                     if group["maximize"]:
                         grad = -grad
                     if weight_decay != 0:
-                        grad = grad + weight_decay * param.data
+                        grad = grad + weight_decay * param._array
                     if momentum != 0:
                         state = self.state[param]
                         buffer = state.get("momentum_buffer")
@@ -68,9 +68,9 @@ class SGD(Optimizer):
                             buffer = Tensor._make(grad.astype(param.dtype, copy=True), param.backend)
                             state["momentum_buffer"] = buffer
                         else:
-                            buffer.data *= momentum
+                            buffer._array *= momentum
                             # In place, without a scaled temporary in the usual dampening=0 case.
-                            buffer.data += grad if dampening == 0 else (1 - dampening) * grad
-                        grad = grad + momentum * buffer.data if group["nesterov"] else buffer.data
-                    param.data -= lr * grad
+                            buffer._array += grad if dampening == 0 else (1 - dampening) * grad
+                        grad = grad + momentum * buffer._array if group["nesterov"] else buffer._array
+                    param._array -= lr * grad
         return loss

@@ -252,14 +252,14 @@ class _Walker:
         device = _device_name(node.backend)
         self.nodes[op_id] = OpNode(
             id=op_id, op=node.name, attrs=dict(node.attrs),
-            input_shapes=tuple(None if m is None else tuple(m[0]) for m in node.input_meta),
-            output_shapes=tuple(tuple(shape) for shape, _ in node.output_meta),
+            input_shapes=tuple(None if m is None else tuple(m[0]) for m in node.inputs),
+            output_shapes=tuple(tuple(info.shape) for info in node.outputs),
             needs_input_grad=tuple(bool(n) for n in node.needs_input_grad), device=device, scope=scope,
         )
-        for index in range(len(node.output_meta)):
+        for index in range(len(node.outputs)):
             self._output_tensor(node, index, op_id)
         in_edges = self.in_edges[op_id] = []
-        for index, (edge, meta) in enumerate(zip(node.next_functions, node.input_meta)):
+        for index, (edge, meta) in enumerate(zip(node.next_functions, node.inputs)):
             if edge is not None:
                 source, source_index = edge
                 if isinstance(source, Node):
@@ -279,7 +279,7 @@ class _Walker:
     def _output_tensor(self, node: Node, index: int, op_id: str) -> str:
         tensor_id, new = self._new_id(("out", id(node), index))
         if new:
-            shape, dtype = node.output_meta[index]
+            shape, dtype, _ = node.outputs[index]
             out_backend = node.function.output_backend(node.backend, node.attrs)
             kept = node.retained_outputs.get(index)
             self.nodes[tensor_id] = TensorNode(

@@ -62,7 +62,7 @@ def tensor_description(shape: tuple[int, ...], dtype: Any, device: str | None) -
 
 def host_array(tensor: Any) -> Any:
     """The tensor's numbers on the host (for display only)."""
-    return tensor.backend.to_numpy(tensor.data)  # a host copy, whatever the device
+    return tensor.backend.to_numpy(tensor._array)  # a host copy, whatever the device
 
 
 def format_number(value: float) -> str:

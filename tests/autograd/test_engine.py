@@ -203,11 +203,11 @@ def test_the_graph_records_ops_edges_and_metadata():
     out = (a * b).sum(dim=1)
     node = out.grad_fn
     assert node.name == "sum" and node.attrs == {"dim": (1,), "keepdim": False}
-    assert node.output_meta == (((2,), minigrad.float64),)
+    assert node.outputs == (((2,), minigrad.float64, None),)
     mul_node, _ = node.next_functions[0]
     assert mul_node.name == "mul"
     assert mul_node.next_functions == ((a, 0), (b, 0))
-    assert mul_node.input_meta[0] == ((2, 3), minigrad.float64, "a")
+    assert mul_node.inputs[0] == ((2, 3), minigrad.float64, "a")
     assert mul_node.needs_input_grad == (True, True)
 
 

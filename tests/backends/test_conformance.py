@@ -57,13 +57,13 @@ def assert_on(tensor: minigrad.Tensor, device: str) -> None:
     """``tensor`` lives on ``device`` and holds that backend's own array type."""
     backend = backends.get(device)
     assert tensor.backend is backend, f"on {tensor.backend.name}, expected {backend.name}"
-    if backend.type == "cpu" and isinstance(tensor.data, numpy.generic):
+    if backend.type == "cpu" and isinstance(tensor._array, numpy.generic):
         return  # NumPy turns 0-d results into scalars (np.float32); CuPy keeps 0-d arrays
-    assert backend.is_array(tensor.data), (
-        f"a {type(tensor.data).__module__}.{type(tensor.data).__name__} leaked into a {backend.name} tensor"
+    assert backend.is_array(tensor._array), (
+        f"a {type(tensor._array).__module__}.{type(tensor._array).__name__} leaked into a {backend.name} tensor"
     )
     if backend.type == "cuda":
-        assert tensor.data.device.id == backend.index
+        assert tensor._array.device.id == backend.index
 
 
 def host(tensor: minigrad.Tensor) -> numpy.ndarray:
@@ -137,8 +137,10 @@ CASES: dict[str, Case] = {
     "getitem_repeated_index": Case(lambda a: a[on(a, [0, 2, 0, 0])], ((3, 4),)),
     "getitem_mask": Case(lambda a: a[a.detach() > 0], ((4, 5),)),
     "index_add_into": Case(
-        lambda v: shape_ops.IndexAddInto.apply(v, shape=(3, 2), key=(on(v, [2, 0, 2]).data,)), ((3, 2),)
+        lambda v: shape_ops.IndexAddInto.apply(v, shape=(3, 2), key=(on(v, [2, 0, 2])._array,)), ((3, 2),)
     ),
+    "index_put": Case(lambda a, v: shape_ops.IndexPut.apply(a, v, key=(slice(1, None), [0, 2])), ((3, 4), (2, 2))),
+    "copy_slices": Case(lambda a, v: _write_through_view(a, v), ((3, 4), (4, 2))),
     "cat": Case(lambda a, b: minigrad.cat([a, b], 1), ((2, 3), (2, 2))),
     "stack": Case(lambda a, b: minigrad.stack([a, b], 0), ((2, 3), (2, 3))),
     "constant_pad": Case(lambda a: pad(a, (1, 2, 0, 1), value=0.5), ((2, 3, 4),)),
@@ -333,6 +335,12 @@ def test_sliding_window_view_matches_numpy(device: str) -> None:
     expected = numpy.lib.stride_tricks.sliding_window_view(data, (3, 2), axis=(2, 3))
     assert backend.is_array(view)
     numpy.testing.assert_array_equal(backend.to_numpy(view), expected)
+
+
+def _write_through_view(a, value):
+    h = a * 2
+    h[1:].T.mul_(value)  # an in-place op on a view of a view: h's grad_fn becomes copy_slices
+    return h
 
 
 # --- moving between devices -------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_the_first_gpu_used_becomes_the_current_one(fake_cuda: Any) -> None:
     loss.backward()
     optimizer.step()
     for p in model.parameters():
-        assert p.data.device.id == 1 and p.grad.data.device.id == 1
+        assert p._array.device.id == 1 and p.grad._array.device.id == 1
     assert cupy.fake_state.current == 1
 
 
@@ -173,14 +173,14 @@ def test_ops_run_on_their_inputs_gpu_whatever_gpu_is_current(fake_cuda: Any) -> 
     cupy = fake_cuda(device_count=2)
     x0 = minigrad.randn(3, 4, device="cuda:0")  # makes GPU 0 the current one
     x1 = x0.to("cuda:1")
-    assert x1.data.device.id == 1 and x1.device == "cuda:1"
+    assert x1._array.device.id == 1 and x1.device == "cuda:1"
     y1 = (x1 * 2 + 1).exp().sum(1).softmax(0)
-    assert y1.data.device.id == 1 and y1.device == "cuda:1"
-    assert minigrad.randn(2, device="cuda:1").data.device.id == 1
+    assert y1._array.device.id == 1 and y1.device == "cuda:1"
+    assert minigrad.randn(2, device="cuda:1")._array.device.id == 1
     assert cupy.fake_state.current == 0  # the scope was left as it was found
     numpy.testing.assert_allclose(y1.cpu().numpy(), (x0 * 2 + 1).exp().sum(1).softmax(0).cpu().numpy())
     back = y1.to("cuda:0")
-    assert back.data.device.id == 0
+    assert back._array.device.id == 0
     with pytest.raises(RuntimeError, match="cuda:0 and one on cuda:1"):
         x0 + x1
 

@@ -123,7 +123,7 @@ def test_softmax_dtype_argument_and_implicit_dim_warning(torch):
         F.log_softmax(x, dim=2)
 
 
-def test_inplace_activations_overwrite_only_when_no_graph_is_recorded():
+def test_inplace_activations_overwrite_and_are_recorded_as_pytorch():
     x = minigrad.tensor([-1.0, 2.0])
     assert F.relu(x, inplace=True) is x and x.tolist() == [0.0, 2.0]
     y = minigrad.tensor([-1.0, 2.0])
@@ -131,12 +131,13 @@ def test_inplace_activations_overwrite_only_when_no_graph_is_recorded():
     z = minigrad.tensor([-2.0, 3.0])
     assert F.leaky_relu(z, 0.5, inplace=True) is z and z.tolist() == [-1.0, 3.0]
     w = leaf([-1.0, 2.0])
-    out = F.relu(w, inplace=True)  # recording: a new tensor, the leaf is untouched
-    assert out is not w and w.detach().tolist() == [-1.0, 2.0]
+    h = w * 3
+    out = F.relu(h, inplace=True)  # a non-leaf: written in place and recorded, as in PyTorch
+    assert out is h and h.tolist() == [0.0, 6.0] and h.grad_fn.name == "relu"
     out.sum().backward()
-    assert w.grad.tolist() == [0.0, 1.0]
-    with pytest.raises(RuntimeError, match="in-place"):
-        F.relu_(w)
+    assert w.grad.tolist() == [0.0, 3.0]
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        F.relu(w, inplace=True)  # PyTorch refuses in-place ops on such a leaf too
 
 
 # --- dropout -----------------------------------------------------------------------------

@@ -324,9 +324,9 @@ def test_xavier_uniform_bound_and_plain_fills():
 
 def test_init_fills_parameters_in_place_without_recording_a_graph():
     layer = nn.Linear(4, 3)
-    weight, array = layer.weight, layer.weight.data
+    weight, array = layer.weight, layer.weight._array
     init.kaiming_normal_(layer.weight)
-    assert layer.weight is weight and layer.weight.data is array
+    assert layer.weight is weight and layer.weight._array is array
     assert layer.weight.is_leaf and layer.weight.requires_grad
     assert layer.weight.dtype == minigrad.float32
 

@@ -108,7 +108,7 @@ def test_parameter_is_a_leaf_tensor_sharing_data_with_a_pytorch_repr():
     data = minigrad.tensor([1.0, 2.0])
     param = nn.Parameter(data)
     assert isinstance(param, minigrad.Tensor) and param.is_leaf and param.requires_grad
-    assert param.data is data.data
+    assert param._array is data._array
     assert repr(param) == "Parameter containing:\ntensor([1., 2.], requires_grad=True)"
     assert not nn.Parameter(data, requires_grad=False).requires_grad
     assert type(param * 2) is minigrad.Tensor and type(param.detach()) is minigrad.Tensor
@@ -145,10 +145,10 @@ def test_zero_grad_sets_none_or_fresh_zeros_without_touching_shared_arrays():
     model(minigrad.randn(4, 3)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     old = model.weight.grad
-    old_values = old.data.copy()
+    old_values = old._array.copy()
     model.zero_grad(set_to_none=False)
     assert np.all(model.weight.grad.numpy() == 0) and model.weight.grad is not old
-    np.testing.assert_array_equal(old.data, old_values)
+    np.testing.assert_array_equal(old._array, old_values)
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -210,7 +210,7 @@ def test_state_dict_keys_match_pytorch_and_hold_detached_shared_tensors(torch):
     assert list(state) == list(torch_block(torch).state_dict())
     assert list(state) == ["scale", "steps", "fc.weight", "fc.bias", "head.0.weight", "head.0.bias"]
     assert all(not t.requires_grad for t in state.values())
-    assert state["fc.weight"].data is model.fc.weight.data  # no copy, as in PyTorch
+    assert state["fc.weight"]._array is model.fc.weight._array  # no copy, as in PyTorch
     assert model.state_dict(keep_vars=True)["fc.weight"] is model.fc.weight
 
 
@@ -235,7 +235,7 @@ def test_load_state_dict_casts_to_the_parameter_dtype_and_copies():
     model.load_state_dict(state)
     assert model.weight.dtype == minigrad.float32
     assert np.all(model.weight.detach().numpy() == 1)
-    state["weight"].data[...] = 5  # the module must not share the caller's array
+    state["weight"]._array[...] = 5  # the module must not share the caller's array
     assert np.all(model.weight.detach().numpy() == 1)
 
 

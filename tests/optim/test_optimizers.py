@@ -212,11 +212,11 @@ def test_updates_are_in_place_keep_float32_and_never_write_the_gradient(make):
     shared_grad = minigrad.randn(3, 3)
     first.grad = second.grad = shared_grad  # the engine may hand two leaves one gradient
     grad_values = shared_grad.numpy().copy()
-    array = first.data
+    array = first._array
     optimizer = make([first, second, untouched])
     for _ in range(2):
         optimizer.step()
-    assert first.data is array and first.dtype == minigrad.float32 and second.dtype == minigrad.float32
+    assert first._array is array and first.dtype == minigrad.float32 and second.dtype == minigrad.float32
     np.testing.assert_array_equal(shared_grad.numpy(), grad_values)
     assert untouched not in optimizer.state  # no gradient, no update and no state
     for state in optimizer.state.values():

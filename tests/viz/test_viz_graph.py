@@ -31,10 +31,10 @@ def recorded(outputs: list) -> dict:
         if node in ops:
             continue
         ops.add(node)
-        results += len(node.output_meta)
-        forward_edges += len(node.output_meta)
-        gradient_edges += len(node.output_meta)
-        for index, (edge, meta) in enumerate(zip(node.next_functions, node.input_meta)):
+        results += len(node.outputs)
+        forward_edges += len(node.outputs)
+        gradient_edges += len(node.outputs)
+        for index, (edge, meta) in enumerate(zip(node.next_functions, node.inputs)):
             if edge is not None:
                 forward_edges += 1
                 gradient_edges += bool(node.needs_input_grad[index])

@@ -10,36 +10,25 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.ops.elementwise import where
 from minigrad.tensor import Tensor
 
 
-def _records(input: Tensor) -> bool:  # noqa: A002
-    return input.requires_grad and is_grad_enabled()
-
-
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``max(input, 0)`` elementwise; any shape."""
-    if inplace and not _records(input):
-        return relu_(input)
-    return input.relu()
+    return input.relu_() if inplace else input.relu()
 
 
 def relu_(input: Tensor) -> Tensor:  # noqa: A002
-    """In-place relu; refused on a tensor that requires grad while recording (use ``relu``)."""
-    input._check_inplace()
-    input.backend.xp.maximum(input.data, 0, out=input.data)
-    return input
+    """In-place relu, recorded like any in-place op (refused on a leaf that requires grad)."""
+    return input.relu_()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
     """``input`` where positive, ``negative_slope * input`` elsewhere; any shape."""
-    if inplace and not _records(input):
-        data = input.data
-        data[...] = input.backend.xp.where(data > 0, data, data * negative_slope)
-        return input
-    return where(input.data > 0, input, input * negative_slope)
+    if inplace:
+        return input._inplace("leaky_relu_", lambda: leaky_relu(input, negative_slope))
+    return where(input._array > 0, input, input * negative_slope)
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.tensor import Tensor
 
 
@@ -27,7 +26,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         keep = backend.rand(tuple(input.shape), draw_dtype) >= p
         # One array holding 0 or 1/(1-p): the multiply is the only recorded op.
         mask = keep.astype(input.dtype) * (1.0 / (1.0 - p))
-    if inplace and not (input.requires_grad and is_grad_enabled()):
-        input.data *= mask
-        return input
+    if inplace:
+        return input.mul_(Tensor._make(mask, backend))
     return input * Tensor._make(mask, backend)

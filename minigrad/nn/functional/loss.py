@@ -98,7 +98,7 @@ def _picked_loss(
         return -picked, None
     sample_weight = valid.astype(log_probs.dtype)
     if weight is not None:
-        sample_weight = sample_weight * weight.data.astype(log_probs.dtype)[safe_target]
+        sample_weight = sample_weight * weight._array.astype(log_probs.dtype)[safe_target]
     return -(picked * Tensor._make(sample_weight, log_probs.backend)), sample_weight
 
 
@@ -138,7 +138,7 @@ def nll_loss(
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     _check_weight("nll_loss", weight, classes)
     losses, sample_weight = _picked_loss(
-        _classes_last(input), target.data.reshape(-1), weight, ignore_index, "nll_loss"
+        _classes_last(input), target._array.reshape(-1), weight, ignore_index, "nll_loss"
     )
     return _reduce_picked(losses, sample_weight, reduction, tuple(target.shape))
 
@@ -179,7 +179,7 @@ def cross_entropy(
     _check_class_target("cross_entropy", input, target)
     out_shape = tuple(target.shape)
     losses, sample_weight = _picked_loss(
-        log_probs, target.data.reshape(-1), weight, ignore_index, "cross_entropy"
+        log_probs, target._array.reshape(-1), weight, ignore_index, "cross_entropy"
     )
     loss = _reduce_picked(losses, sample_weight, reduction, out_shape)
     if label_smoothing == 0.0:
@@ -189,7 +189,7 @@ def cross_entropy(
     if weight is not None:
         log_probs = log_probs * weight.to(log_probs.dtype)
     smooth = -log_probs.sum(1)
-    flat_target = target.data.reshape(-1)
+    flat_target = target._array.reshape(-1)
     valid = flat_target != ignore_index
     if not bool(valid.all()):
         smooth = smooth * Tensor._make(valid.astype(smooth.dtype), smooth.backend)
@@ -202,7 +202,7 @@ def cross_entropy(
             denominator = valid.sum()
         else:
             safe = xp.where(valid, flat_target, 0)
-            denominator = (weight.data.astype(smooth.dtype)[safe] * valid).sum()
+            denominator = (weight._array.astype(smooth.dtype)[safe] * valid).sum()
         smooth = smooth.sum() / _constant(denominator, smooth)
     return loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
 

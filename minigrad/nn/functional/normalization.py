@@ -60,8 +60,8 @@ def batch_norm(
         var = (centered * centered).mean(dims, keepdim=True)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                _update(running_mean, mean.data.reshape(channels), momentum)
-                _update(running_var, var.data.reshape(channels) * (count / (count - 1)), momentum)
+                _update(running_mean, mean._array.reshape(channels), momentum)
+                _update(running_var, var._array.reshape(channels) * (count / (count - 1)), momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required when training=False")
@@ -77,5 +77,5 @@ def batch_norm(
 
 def _update(running: Tensor, batch_stat, momentum: float) -> None:
     """``running = (1 - momentum) * running + momentum * batch_stat``, in place, in its dtype."""
-    running.data *= 1 - momentum
-    running.data += (momentum * batch_stat).astype(running.dtype, copy=False)
+    running._array *= 1 - momentum
+    running._array += (momentum * batch_stat).astype(running.dtype, copy=False)
