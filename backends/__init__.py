@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from backends.base import Backend, BackendUnavailableError, parse_device
+from minigrad.backends.base import Backend, BackendUnavailableError, parse_device
 
 __all__ = [
     "Backend",
@@ -94,7 +94,7 @@ def default_device() -> str:
 
 
 def _numpy_factory(index: int) -> Backend:
-    from backends.numpy_backend import NumpyBackend
+    from minigrad.backends.numpy_backend import NumpyBackend
 
     if index != 0:
         raise ValueError(f"device 'cpu:{index}' does not exist: the CPU backend has only 'cpu'")
@@ -102,13 +102,13 @@ def _numpy_factory(index: int) -> Backend:
 
 
 def _cupy_factory(index: int) -> Backend:
-    from backends.cupy_backend import CupyBackend
+    from minigrad.backends.cupy_backend import CupyBackend
 
     return CupyBackend(index)
 
 
 def _cupy_probe() -> str | None:
-    from backends.cupy_backend import unavailable_reason
+    from minigrad.backends.cupy_backend import unavailable_reason
 
     return unavailable_reason()
 

@@ -20,8 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy
-
-from backends.base import Backend, BackendUnavailableError
+from minigrad.backends.base import Backend, BackendUnavailableError
 
 INSTALL_HINT = (
     "pip install 'minigrad[cuda12]' or 'minigrad[cuda13]' matching your CUDA driver; "

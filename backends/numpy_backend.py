@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy
-
-from backends.base import Backend
+from minigrad.backends.base import Backend
 
 
 class NumpyBackend(Backend):

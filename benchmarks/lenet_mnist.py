@@ -33,11 +33,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from minigrad.models import LeNet  # noqa: E402
+
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
 from minigrad import optim  # noqa: E402
 from minigrad.data import MNIST  # noqa: E402
-from models import LeNet  # noqa: E402
 
 LEARNING_RATE, MOMENTUM = 0.01, 0.9
 

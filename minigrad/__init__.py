@@ -6,12 +6,11 @@
     x.grad  # == 2 * x
 """
 
-from backends.dtypes import bool_ as bool  # PyTorch's name
-from backends.dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
-
 # nn and optim are usable right after `import minigrad`, as torch.nn / torch.optim are.
 from minigrad import autograd, cuda, nn, optim
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.backends.dtypes import bool_ as bool  # PyTorch's name
+from minigrad.backends.dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
 from minigrad.device import device
 from minigrad.factories import (
     arange,

@@ -10,7 +10,7 @@ import importlib.util
 import sys
 from typing import Any
 
-from backends.cupy_backend import OutOfMemoryError
+from minigrad.backends.cupy_backend import OutOfMemoryError
 
 __all__ = [
     "OutOfMemoryError", "current_device", "device_count", "is_available", "manual_seed",
@@ -31,7 +31,7 @@ def is_available() -> bool:
     """Whether ``device="cuda"`` works here (CuPy installed and at least one GPU). Never raises."""
     if not _cupy_installed():
         return False  # answered without importing anything
-    from backends.cupy_backend import unavailable_reason
+    from minigrad.backends.cupy_backend import unavailable_reason
 
     try:
         return unavailable_reason() is None
@@ -43,7 +43,7 @@ def device_count() -> int:
     """How many GPUs minigrad can use (0 without CuPy or a driver). Never raises."""
     if not _cupy_installed():
         return 0
-    from backends.cupy_backend import gpu_count, import_cupy
+    from minigrad.backends.cupy_backend import gpu_count, import_cupy
 
     try:
         return gpu_count(import_cupy())
@@ -53,7 +53,7 @@ def device_count() -> int:
 
 def current_device() -> int:
     """The index ``N`` of the current GPU (``"cuda"`` means ``"cuda:N"`` for raw CuPy work)."""
-    from backends.cupy_backend import gpu_count, import_cupy
+    from minigrad.backends.cupy_backend import gpu_count, import_cupy
 
     cupy = import_cupy()
     gpu_count(cupy)  # a clear error when there is no GPU
@@ -66,7 +66,7 @@ def synchronize(device: Any = None) -> None:
     Time GPU work with it: kernels run asynchronously, so a timer stopped without it measures
     only how long launching took.
     """
-    import backends
+    from minigrad import backends
 
     backends.get(f"cuda:{current_device()}" if device is None else device).synchronize()
 
@@ -78,6 +78,6 @@ def manual_seed(seed: int) -> None:
     """
     if not is_available():
         return
-    import backends
+    from minigrad import backends
 
     backends.get(f"cuda:{current_device()}").manual_seed(int(seed))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backends import parse_device
+from minigrad.backends import parse_device
 
 
 class device:  # noqa: N801  (PyTorch's spelling)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
-import backends
-from backends.dtypes import DEFAULT_FLOAT, as_dtype
+from minigrad import backends
+from minigrad.backends.dtypes import DEFAULT_FLOAT, as_dtype
 from minigrad.tensor import Tensor, _shape_arg
 
 

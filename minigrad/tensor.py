@@ -12,10 +12,10 @@ import builtins
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import backends
-from backends.dtypes import DEFAULT_FLOAT, as_dtype
+from minigrad import backends
 from minigrad.autograd.function import VersionCounter
 from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.backends.dtypes import DEFAULT_FLOAT, as_dtype
 from minigrad.device import device as Device
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
 

@@ -23,12 +23,15 @@ from typing import Any
 # Run from a checkout without installing: make the repository importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import backends  # noqa: E402
+from minigrad.models import get_model, model_names  # noqa: E402
+
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
-from minigrad import optim  # noqa: E402
+from minigrad import (
+    backends,  # noqa: E402
+    optim,  # noqa: E402
+)
 from minigrad.data import MNIST, DataLoader, FashionMNIST, Subset  # noqa: E402
-from models import get_model, model_names  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -23,9 +23,10 @@ from pathlib import Path
 # Run from a checkout without installing: make the repository importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from minigrad.models.lenet import LeNet5  # noqa: E402
+
 import minigrad  # noqa: E402
 from minigrad import nn, viz  # noqa: E402
-from models.lenet import LeNet5  # noqa: E402
 
 
 def scalar_graph() -> viz.Digraph:

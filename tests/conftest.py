@@ -59,7 +59,7 @@ def mnist_path() -> Path:
 
 
 def cuda_available() -> bool:
-    import backends
+    from minigrad import backends
 
     return backends.available().get("cuda") is None
 

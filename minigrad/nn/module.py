@@ -526,7 +526,7 @@ def _load_into(root: Module, key: str, target: Tensor, value: Tensor, assign: bo
 
 def _parse_to_args(args: tuple, kwargs: dict) -> tuple[Any, Any]:
     """``(device or None, dtype or None)`` from ``Module.to``'s arguments."""
-    from backends.dtypes import as_dtype
+    from minigrad.backends.dtypes import as_dtype
     from minigrad.device import device as Device
     from minigrad.tensor import _is_dtype_name
 

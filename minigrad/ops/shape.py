@@ -170,7 +170,7 @@ class ToDevice(Primitive):
 
     @staticmethod
     def forward(ctx, a, *, device):
-        import backends
+        from minigrad import backends
 
         return backends.get(device).asarray(a)
 
@@ -180,7 +180,7 @@ class ToDevice(Primitive):
 
     @classmethod
     def output_backend(cls, input_backend, attrs):
-        import backends
+        from minigrad import backends
 
         return backends.get(attrs["device"])
 

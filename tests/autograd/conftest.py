@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from minigrad.backends.numpy_backend import NumpyBackend
 
-import backends
-from backends.numpy_backend import NumpyBackend
+from minigrad import backends
 
 FAKE_DEVICE = "fakecpu"
 

@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy
+from minigrad.backends import cupy_backend
 
-import backends
-from backends import cupy_backend
+from minigrad import backends
 
 
 class CUDARuntimeError(RuntimeError):

@@ -19,11 +19,10 @@ import fake_cupy
 import numpy
 import pytest
 
-import backends
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from minigrad import optim
+from minigrad import backends, optim
 from minigrad.autograd import primitives
 from minigrad.ops import shape as shape_ops
 from minigrad.ops.composite import pad

@@ -15,14 +15,13 @@ from typing import Any
 import fake_cupy
 import numpy
 import pytest
+from minigrad.backends import BackendUnavailableError
+from minigrad.backends.cupy_backend import strided_windows
 
-import backends
 import minigrad
 import minigrad.nn as nn
 import minigrad.nn.functional as F
-from backends import BackendUnavailableError
-from backends.cupy_backend import strided_windows
-from minigrad import optim
+from minigrad import backends, optim
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALL_HINT = "pip install 'minigrad[cuda12]' or 'minigrad[cuda13]' matching your CUDA driver"

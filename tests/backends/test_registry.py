@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from minigrad.backends.numpy_backend import NumpyBackend
 
-import backends
 import minigrad
-from backends.numpy_backend import NumpyBackend
+from minigrad import backends
 
 
 class ThirdPartyBackend(NumpyBackend):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from minigrad.models import MLP, LeNet, LeNet5, get_model, model_names
 
 import minigrad
-from models import MLP, LeNet, LeNet5, get_model, model_names
 
 
 def count(model) -> int:

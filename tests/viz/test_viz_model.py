@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from minigrad.models.lenet import LeNet5
 
 import minigrad
 from minigrad import nn
 from minigrad.viz import draw_model
 from minigrad.viz.model import module_label, module_scopes
-from models.lenet import LeNet5
 
 
 @pytest.fixture
