@@ -6,6 +6,17 @@
     x.grad  # == 2 * x
 """
 
+import os as _os
+
+# Installed, backends/ and models/ sit inside this package (minigrad.backends, minigrad.models).
+# In a checkout they sit beside it: let this package find them there, so a checkout (or a git
+# worktree of it) always runs its own copy, installed or not.
+_checkout = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if _os.path.isfile(_os.path.join(_checkout, "pyproject.toml")) and _os.path.isfile(
+    _os.path.join(_checkout, "backends", "__init__.py")
+):
+    __path__.append(_checkout)  # noqa: F821  (a package's search path)
+
 # nn and optim are usable right after `import minigrad`, as torch.nn / torch.optim are.
 from minigrad import autograd, cuda, nn, optim
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
