@@ -7,6 +7,7 @@ from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F4
 from minigrad.nn.conv import Conv1d, Conv2d  # noqa: F401
 from minigrad.nn.dropout import Dropout  # noqa: F401
 from minigrad.nn.flatten import Flatten, Identity, Unflatten  # noqa: F401
+from minigrad.nn.fold import Fold, Unfold  # noqa: F401
 from minigrad.nn.linear import Linear  # noqa: F401
 from minigrad.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss  # noqa: F401
 from minigrad.nn.module import Module  # noqa: F401

@@ -127,8 +127,8 @@ def correlate_batch_major(backend: Any, x, weight, bias, stride, padding, dilati
     """The gather realisation (im2col + GEMM), image by image: ``out[n] = kernels @ columns[n]``
     (plus ``bias``, unless it is None). The result is laid out (N, O, Ho, Wo) as it comes.
 
-    ``columns[n]`` (per group: C/G * kh * kw rows, one per kernel tap) is copied out of a
-    strided view of the windows: "wide rows" for stride 1 (see ``wide_windows``). The columns
+    ``columns[n]`` (per group: C/G * kh * kw rows, one per kernel tap) is copied out of the
+    strided view that :func:`im2col` gives ("wide rows" for stride 1). The columns
     are built a block of images at a time into one reused buffer that stays in the CPU cache
     while the GEMM reads it (``backend.conv_block_bytes``); all at once on a GPU.
     """
@@ -137,12 +137,8 @@ def correlate_batch_major(backend: Any, x, weight, bias, stride, padding, dilati
     out_channels, c_g, kh, kw = weight.shape
     o_g = out_channels // groups
     ho, wo = out_size
-    if tuple(stride) == (1, 1):
-        view, row = wide_windows(backend, x, (kh, kw), padding, dilation)
-        view = view.reshape(n, groups, c_g, kh, kw, ho, row)
-    else:
-        view, row = windows(backend, x, (kh, kw), stride, padding, dilation), wo  # (N, C, Ho, Wo, kh, kw)
-        view = view.reshape(n, groups, c_g, ho, wo, kh, kw).transpose(0, 1, 2, 5, 6, 3, 4)
+    view, row = im2col(backend, x, (kh, kw), stride, padding, dilation)  # (N, C, kh, kw, Ho, row)
+    view = view.reshape(n, groups, c_g, kh, kw, ho, row)
     kernels = weight.reshape(groups, o_g, c_g * kh * kw)
     out = xp.empty((n, out_channels, ho, wo), dtype=x.dtype)
     block = _block_length(backend, n, view[0].size * x.itemsize)
@@ -157,6 +153,26 @@ def correlate_batch_major(backend: Any, x, weight, bias, stride, padding, dilati
             products[:size] += bias.reshape(groups, o_g, 1)
         out[start:stop] = products[:size].reshape(size, out_channels, ho, row)[..., :wo]  # drop wide rows' ends
     return out
+
+
+def im2col(backend: Any, x, kernel_size, stride, padding, dilation):
+    """The receptive fields of ``x`` (N, C, H, W) laid out as columns: a strided VIEW
+    (N, C, kh, kw, Ho, row) and ``row``.
+
+    Entry ``[n, c, i, j, y, v]`` is the (zero-padded) input pixel that kernel tap ``(i, j)``
+    multiplies in the window of output ``(y, v)``; read as a matrix, rows ``(c, i, j)`` by columns
+    ``(y, v)``, it is the im2col matrix, and the convolution is ONE GEMM with the kernels
+    reshaped to (O, C * kh * kw). ``row`` is ``Wo``, except for stride 1, where the view is made
+    of "wide rows" (see :func:`wide_windows`) and ``row`` is the padded width: columns ``Wo``
+    and beyond of each output row are to be dropped.
+
+    The conv2d primitive's gather realisation and ``F.unfold`` both read their columns from
+    here: what a student sees as the column matrix is what the convolution multiplies.
+    """
+    if tuple(stride) == (1, 1):
+        return wide_windows(backend, x, kernel_size, padding, dilation)
+    view = windows(backend, x, kernel_size, stride, padding, dilation)  # (N, C, Ho, Wo, kh, kw)
+    return view.transpose(0, 1, 4, 5, 2, 3), view.shape[3]
 
 
 def wide_windows(backend: Any, x, kernel_size, padding, dilation):

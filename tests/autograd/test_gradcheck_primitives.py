@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 import minigrad
 from minigrad.autograd import gradcheck, primitives
+from minigrad.nn import functional as F
 from minigrad.ops import composite, shape
 
 CORE_OP_MODULES = {
     "minigrad.ops.arithmetic", "minigrad.ops.elementwise", "minigrad.ops.reduction",
-    "minigrad.ops.shape", "minigrad.ops.linalg", "minigrad.ops.composite",
+    "minigrad.ops.shape", "minigrad.ops.linalg", "minigrad.ops.composite", "minigrad.ops.fold",
 }
 SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -332,6 +333,34 @@ def _cast(draw):
 def _to_device(draw):
     # Needs the fake_device fixture (a second device); the test requests it for every case.
     return (lambda a: shape.ToDevice.apply(a, device="fakecpu") * 2), [leaf(draw(rngs), draw(shapes))], {}
+
+
+@st.composite
+def window_arguments(draw):
+    """An image size and unfold/fold arguments under which at least one window fits."""
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    size = tuple(
+        draw(st.integers(max(d * (k - 1) + 1 - 2 * p, 1), 6)) for k, d, p in zip(kernel, dilation, padding)
+    )
+    return size, {"kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
+
+
+@case("unfold")
+def _unfold(draw):
+    (h, w), kwargs = draw(window_arguments())
+    channels = draw(st.integers(1, 2))
+    return (lambda x: F.unfold(x, **kwargs)), [leaf(draw(rngs), (draw(st.integers(1, 2)), channels, h, w))], {}
+
+
+@case("fold")
+def _fold(draw):
+    (h, w), kwargs = draw(window_arguments())
+    channels = draw(st.integers(1, 2))
+    blocks = F.unfold(minigrad.zeros(1, channels, h, w, dtype=minigrad.float64), **kwargs).shape[1:]
+    return (lambda c: F.fold(c, (h, w), **kwargs)), [leaf(draw(rngs), (draw(st.integers(1, 2)), *blocks))], {}
 
 
 # --- the tests -------------------------------------------------------------------------------

@@ -178,6 +178,9 @@ CASES: dict[str, Case] = {
         lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False), ((1, 2, 7, 6),)
     ),
     "adaptive_avg_pool2d": Case(lambda x: F.adaptive_avg_pool2d(x, (2, 3)), ((2, 2, 5, 7),)),
+    "unfold": Case(lambda x: F.unfold(x, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2)), ((2, 3, 7, 6),)),
+    "unfold_stride1": Case(lambda x: F.unfold(x, 3, padding=1), ((2, 2, 5, 6),)),
+    "fold": Case(lambda c: F.fold(c, (6, 5), 3, stride=2, padding=1), ((2, 18, 9),)),
 }
 for _name, (_x, _w, _kwargs) in CONV_CONFIGS.items():
     CASES[f"conv2d_{_name}"] = Case(
