@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from minigrad.tensor import Tensor
-from minigrad.viz.graph import Graph, Scope, ScopeMap, build_graph, collapse
+from minigrad.viz.duality import duality_graph
+from minigrad.viz.graph import Graph, Scope, ScopeMap, build_graph, collapse, fold_composites
 from minigrad.viz.model import draw_model, module_scopes
 from minigrad.viz.render import Digraph, GraphvizNotFoundError, render, to_digraph
 from minigrad.viz.retain import retain_grads
@@ -38,35 +39,55 @@ def draw_graph(
     rankdir: str = "TB",
     scopes: ScopeMap | None = None,
     scalar_style: bool | None = None,
-    legend: bool = False,
+    legend: bool | str = False,
     title: str | None = None,
+    fontsize: float = 10,
+    size: str | tuple[float, float] | None = None,
+    dpi: float | None = None,
+    grid: int = 3,
+    upstream: Tensor | None = None,
 ) -> Digraph:
     """Draw the recorded graph that computed ``output`` (a tensor or a list of tensors).
 
     Args:
         params: name -> tensor (e.g. ``dict(model.named_parameters())``) to name the leaves.
-        show: ``"forward"`` (tensors and ops), ``"backward"`` (one ``XBackward`` node per op,
-            arrows from the output back to the leaves, each tensor with its gradient), or
-            ``"both"``.
-        values: show the numbers of one-element and tiny tensors (those still reachable:
-            leaves, outputs, and intermediates kept by ``retain_grad``/:func:`retain_grads`).
-        grads: show gradients (``.grad``: the value of tiny ones, the norm of big ones).
+        show: ``"forward"`` (tensors and ops), ``"backward"`` (one node per op, named as
+            PyTorch names it: ``MulBackward0``; arrows from the output back to the leaves, each
+            tensor with its gradient), ``"both"``, or ``"duality"``: the graph that
+            ``autograd.grad(output, leaves, dL/dy, create_graph=True)`` records, its tensors
+            named after what they are (``dL/dy``, ``flip(W)``, ``pad(dL/dy)``,
+            ``xcorr(x^T, dL/dy^T)``): for a conv2d, the two duality rules as ops.
+        values: show the numbers of small tensors (those still reachable: leaves, outputs, and
+            intermediates kept by ``retain_grad``/:func:`retain_grads`).
+        grads: show gradients (``.grad``: the numbers of small ones, the norm of big ones).
         depth: fold module calls deeper than ``depth`` into one box each (needs ``scopes``,
             which :func:`draw_model` provides).
         rankdir: ``"TB"`` (top to bottom) or ``"LR"`` (left to right, micrograd's look).
         scopes: which module call produced each op (see :func:`draw_model`).
         scalar_style: micrograd-style records ``{ a | data 2.0000 | grad -3.0000 }`` with
             operator symbols; default: when every tensor in the graph has one element.
-        legend: add a small colour legend.
-        title: a caption above the picture.
+        legend: ``True`` or where to put a colour legend (``"top"``, ``"bottom-left"``...).
+        title: a caption above the picture (beside the legend when there is one).
+        fontsize, size, dpi: text size in points, the largest drawing in inches
+            (``(8, 6)``), PNG resolution.
+        grid: tensors of up to ``grid`` x ``grid`` numbers print them as a grid (default 3:
+            a 3x3 kernel shows its nine numbers).
+        upstream: for ``show="duality"``, the upstream gradient dL/dy (default: ones).
 
     Returns:
         a ``graphviz.Digraph`` subclass; ``minigrad.viz.render(dot, path, format)`` saves it.
 
-    The gradient of a gradient is a graph like any other: after
+    Python numbers an op used (the ``1`` in ``1 - y``) are small dashed nodes; their values
+    are known when the op saved them or when the graph was recorded inside
+    :func:`retain_grads`. The gradient of a gradient is a graph like any other: after
     ``x.grad`` was computed with ``create_graph=True``, ``draw_graph(x.grad)`` shows the ops
     of the backward pass (double backward).
     """
+    if show == "duality":
+        if not isinstance(output, Tensor):
+            raise TypeError("show='duality' differentiates ONE output tensor; pass a tensor, not a list")
+        gradients, names = duality_graph(output, params, upstream)
+        output, params, show = [g for g in gradients if g is not None], names, "forward"
     graph = build_graph(output, params, scopes)
     if depth is not None:
         if not graph.scopes:
@@ -76,10 +97,12 @@ def draw_graph(
             )
         graph = collapse(graph, depth)
     return to_digraph(graph, show=show, values=values, grads=grads, rankdir=rankdir,
-                      scalar_style=scalar_style, legend=legend, title=title)
+                      scalar_style=scalar_style, legend=legend, title=title, fontsize=fontsize,
+                      size=size, dpi=dpi, grid=grid)
 
 
 __all__ = [
     "Digraph", "Graph", "GraphvizNotFoundError", "Scope", "ScopeMap", "build_graph", "collapse",
-    "draw_graph", "draw_model", "module_scopes", "render", "retain_grads", "to_digraph",
+    "draw_graph", "draw_model", "duality_graph", "fold_composites", "module_scopes", "render",
+    "retain_grads", "to_digraph",
 ]

@@ -12,7 +12,11 @@ What becomes a node:
   when it is in ``params``, else ``leaf``);
 * every tensor input that does not require grad: an ``input`` :class:`TensorNode`, one per
   use (the graph keeps only its shape and name, not the object), merged by name when it has
-  one. Python-number arguments (the ``2`` in ``x ** 2``) are not nodes.
+  one;
+* every Python-number argument (the ``1`` in ``1 - y``, the ``2`` in ``x ** 2``): a
+  :class:`ConstantNode`, one per use. Its value is known when the op saved it for backward
+  (``mul``, ``div``, ``pow``) or when it was recorded inside :func:`~minigrad.viz.retain_grads`;
+  otherwise the node says "a number".
 
 Edges run forward: input tensor -> op -> output tensor. The backward picture reverses them.
 """
@@ -48,7 +52,11 @@ class TensorNode:
 
 @dataclass
 class OpNode:
-    """One recorded op: the primitive's name, its attributes and its input/output shapes."""
+    """One recorded op: the primitive's name, its attributes and its input/output shapes.
+
+    ``constants`` lists the positions of Python-number arguments. ``module`` is set when the op
+    stands for a whole leaf-module call (see :func:`fold_composites`): its class name.
+    """
 
     id: str
     op: str
@@ -57,6 +65,22 @@ class OpNode:
     output_shapes: tuple
     needs_input_grad: tuple = ()
     device: str | None = None
+    scope: str | None = None
+    constants: tuple[int, ...] = ()
+    module: str | None = None
+    primitive_count: int = 1
+
+
+#: The value of a Python-number argument that the record does not keep.
+UNKNOWN = object()
+
+
+@dataclass
+class ConstantNode:
+    """A Python number an op used (``1`` in ``1 - y``); ``value`` may be :data:`UNKNOWN`."""
+
+    id: str
+    value: Any
     scope: str | None = None
 
 
@@ -80,6 +104,7 @@ class Edge:
     source: str
     target: str
     carries_grad: bool = True
+    position: int | None = None  # which positional input of the target op this edge feeds
 
 
 @dataclass
@@ -94,6 +119,7 @@ class Scope:
     path: str
     label: str
     parent: str | None = None
+    module_type: str | None = None
 
     @property
     def depth(self) -> int:
@@ -104,7 +130,7 @@ class Scope:
 class Graph:
     """Nodes in drawing order (inputs first), edges, and the module scopes they belong to."""
 
-    nodes: dict[str, TensorNode | OpNode | ModuleNode] = field(default_factory=dict)
+    nodes: dict[str, TensorNode | OpNode | ModuleNode | ConstantNode] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     scopes: dict[str, Scope] = field(default_factory=dict)
 
@@ -115,6 +141,10 @@ class Graph:
         return bool(tensors) and all(_numel(t.shape) == 1 for t in tensors) and not any(
             isinstance(n, ModuleNode) for n in self.nodes.values()
         )
+
+    def children(self, scope_id: str) -> list[str]:
+        """The ids of the scopes directly inside ``scope_id``."""
+        return [s.id for s in self.scopes.values() if s.parent == scope_id]
 
 
 @dataclass
@@ -209,7 +239,7 @@ class _Walker:
             node = self.nodes[old]
             node.id = renamed[old]
             nodes[node.id] = node
-        edges = [Edge(renamed[e.source], renamed[e.target], e.carries_grad) for e in edges]
+        edges = [Edge(renamed[e.source], renamed[e.target], e.carries_grad, e.position) for e in edges]
         return Graph(nodes=nodes, edges=edges, scopes=dict(self.scope_map.scopes))
 
     @staticmethod
@@ -250,11 +280,13 @@ class _Walker:
         op_id = self.ids[("op", id(node))]
         scope = self.scope_map.op_scope.get(id(node))
         device = _device_name(node.backend)
+        constants = constant_arguments(node)
         self.nodes[op_id] = OpNode(
             id=op_id, op=node.name, attrs=dict(node.attrs),
             input_shapes=tuple(None if m is None else tuple(m[0]) for m in node.inputs),
             output_shapes=tuple(tuple(info.shape) for info in node.outputs),
             needs_input_grad=tuple(bool(n) for n in node.needs_input_grad), device=device, scope=scope,
+            constants=tuple(constants),
         )
         for index in range(len(node.outputs)):
             self._output_tensor(node, index, op_id)
@@ -271,10 +303,14 @@ class _Walker:
                     tensor_id = self._leaf(source)
                     self.consumers.setdefault(tensor_id, []).append(op_id)
                 needed = bool(node.needs_input_grad[index])
-                in_edges.append(Edge(tensor_id, op_id, carries_grad=needed))
+                in_edges.append(Edge(tensor_id, op_id, carries_grad=needed, position=index))
             elif meta is not None:
                 tensor_id = self._input(node, index, meta, device)
-                in_edges.append(Edge(tensor_id, op_id, carries_grad=False))
+                in_edges.append(Edge(tensor_id, op_id, carries_grad=False, position=index))
+            elif index in constants:
+                constant_id, _ = self._new_id(("constant", id(node), index))
+                self.nodes[constant_id] = ConstantNode(constant_id, constants[index], scope)
+                in_edges.append(Edge(constant_id, op_id, carries_grad=False, position=index))
 
     def _output_tensor(self, node: Node, index: int, op_id: str) -> str:
         tensor_id, new = self._new_id(("out", id(node), index))
@@ -327,6 +363,26 @@ class _Walker:
             for chain in chains[1:]:
                 common = [s for s, other in zip(common, chain) if s == other]
             tensor_node.scope = common[-1] if common else None
+
+
+#: Ops whose missing (non-tensor) positional arguments can only be Python numbers.
+NUMBER_OPERANDS = {"add": (0, 1), "sub": (0, 1), "mul": (0, 1), "div": (0, 1), "pow": (0, 1), "where": (1, 2)}
+
+
+def constant_arguments(node: Node) -> dict[int, Any]:
+    """Position -> value of the Python-number arguments of ``node`` (:data:`UNKNOWN` when the
+    record did not keep the value)."""
+    recorded = getattr(node, "constants", None) or {}
+    found = {index: value for index, value in recorded.items()}
+    for index in NUMBER_OPERANDS.get(node.name, ()):
+        if index < len(node.inputs) and node.inputs[index] is None and index not in found:
+            found[index] = UNKNOWN
+    if any(value is UNKNOWN for value in found.values()):
+        for saved in getattr(node, "_saved", ()):  # mul, div, pow save their operands
+            if saved is not None and saved.kind == "constant" and found.get(saved.index, None) is UNKNOWN:
+                if isinstance(saved.value, (int, float)):
+                    found[saved.index] = saved.value
+    return found
 
 
 def _chain(scopes: dict[str, Scope], scope_id: str | None) -> list[str]:
@@ -394,3 +450,102 @@ def collapse(graph: Graph, depth: int) -> Graph:
         s.id: s for s in scopes.values() if s.depth < depth and s.id not in box_of
     }
     return Graph(nodes=new_nodes, edges=edges, scopes=kept_scopes)
+
+
+#: The functional name of a module whose forward is several primitives (for the folded box).
+MODULE_FUNCTIONS = {
+    "AvgPool2d": "avg_pool2d", "AdaptiveAvgPool2d": "adaptive_avg_pool2d", "MaxPool2d": "max_pool2d",
+    "Linear": "linear", "Flatten": "flatten", "Unflatten": "unflatten", "BatchNorm1d": "batch_norm",
+    "BatchNorm2d": "batch_norm", "Softmax": "softmax", "LogSoftmax": "log_softmax",
+    "CrossEntropyLoss": "cross_entropy", "NLLLoss": "nll_loss", "MSELoss": "mse_loss",
+    "LeakyReLU": "leaky_relu", "Dropout": "dropout", "Conv1d": "conv1d", "Conv2d": "conv2d",
+}
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def fold_composites(graph: Graph) -> Graph:
+    """Draw each call of a leaf module (one with no sub-modules) as ONE op, even when its forward
+    is several primitives: an ``AvgPool2d`` is shown as ``avg_pool2d``, not as the getitem,
+    reshape, sum and div it is computed with; a ``Linear`` as ``linear``.
+
+    The folded op keeps the call's outside inputs (parameters included) and its results; the
+    tensors and numbers used only inside disappear. Calls that are a single primitive already
+    (``Conv2d``, ``ReLU``) are left as they are, attributes and all.
+    """
+    parents = {s.parent for s in graph.scopes.values()}
+    leaf_scopes = {scope_id for scope_id in graph.scopes if scope_id not in parents}
+    members: dict[str, list[str]] = {}
+    for node_id, node in graph.nodes.items():
+        if isinstance(node, OpNode) and node.scope in leaf_scopes:
+            members.setdefault(node.scope, []).append(node_id)
+    groups = {scope: ops for scope, ops in members.items() if len(ops) > 1}
+    if not groups:
+        return graph
+    producer = {e.target: e.source for e in graph.edges if isinstance(graph.nodes[e.source], OpNode)}
+    users: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        if isinstance(graph.nodes[edge.target], OpNode):
+            users.setdefault(edge.source, []).append(edge.target)
+    replaced: dict[str, str] = {}  # old op id -> the folded op's id
+    removed: set[str] = set()
+    folded: dict[str, OpNode] = {}
+    for scope_id, ops in groups.items():
+        inside = set(ops)
+        first = ops[0]
+        for op_id in ops:
+            replaced[op_id] = first
+        for node_id, node in graph.nodes.items():
+            if node_id in inside:
+                continue
+            made_inside = producer.get(node_id) in inside
+            used = users.get(node_id, [])
+            only_inside = bool(used) and all(u in inside for u in used)
+            if isinstance(node, ConstantNode) and only_inside:
+                removed.add(node_id)
+            elif isinstance(node, TensorNode) and made_inside and node.kind != OUTPUT and only_inside:
+                removed.add(node_id)
+            elif isinstance(node, TensorNode) and node.kind == INPUT and node.name is None and only_inside:
+                removed.add(node_id)  # a constant tensor the module made for itself (a divisor)
+        inputs = [e for e in graph.edges if e.target in inside and e.source not in inside
+                  and producer.get(e.source) not in inside and e.source not in removed]
+        outputs = [e for e in graph.edges if e.source in inside and e.target not in removed]
+        scope = graph.scopes[scope_id]
+        module_type = scope.module_type or "Module"
+        input_ids = list(dict.fromkeys(e.source for e in inputs))
+        needs = [any(e.carries_grad for e in inputs if e.source == i) for i in input_ids]
+        computed_as = ", ".join(dict.fromkeys(graph.nodes[op_id].op for op_id in ops))
+        folded[first] = OpNode(
+            id=first, op=MODULE_FUNCTIONS.get(module_type, _snake(module_type)),
+            attrs={"computed_as": computed_as},
+            input_shapes=tuple(getattr(graph.nodes[i], "shape", None) for i in input_ids),
+            output_shapes=tuple(graph.nodes[e.target].shape for e in outputs),
+            needs_input_grad=tuple(needs), device=graph.nodes[first].device, scope=scope_id,
+            module=module_type, primitive_count=len(ops),
+        )
+    nodes = {}
+    for node_id, node in graph.nodes.items():
+        if node_id in removed or (node_id in replaced and replaced[node_id] != node_id):
+            continue
+        nodes[node_id] = folded.get(node_id, node)
+    edges, seen = [], set()
+    for edge in graph.edges:
+        source, target = replaced.get(edge.source, edge.source), replaced.get(edge.target, edge.target)
+        if source == target or source not in nodes or target not in nodes:
+            continue
+        key = (source, target)
+        if key in seen:
+            for kept in edges:
+                if (kept.source, kept.target) == key:
+                    kept.carries_grad = kept.carries_grad or edge.carries_grad
+            continue
+        seen.add(key)
+        position = edge.position if target not in folded else None
+        edges.append(Edge(source, target, edge.carries_grad, position))
+    for target in folded:  # the folded op's inputs, numbered in its edge order
+        inputs = [e for e in edges if e.target == target]
+        for index, edge in enumerate(inputs):
+            edge.position = index
+    return Graph(nodes=nodes, edges=edges, scopes=graph.scopes)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigrad.viz import names
+
 #: A tensor with at most this many elements shows its numbers; a bigger one shows its norm.
 TINY = 8
 
@@ -40,13 +42,50 @@ GRADIENT_RULES = {
     "expand": ["da = sum_to(g, a.shape)"],
     "sum_to": ["da = expand(g, a.shape)"],
     "getitem": ["da = scatter_add(zeros, key, g)"],
-    # The duality of convolution: both gradients are cross-correlations again.
+    # The duality of convolution: both gradients are cross-correlations again (the backward
+    # node writes them out with the layer's own amounts: see conv2d_backward_lines).
     "conv2d": [
         "dX = conv(dy, W) = xcorr(pad(dilate(dy)), flip(W))",
         "dW = xcorr(x, dy)",
         "db = sum(dy) over N, H, W",
     ],
+    "unfold": ["dx = fold(g): each column added back onto its window"],
+    "fold": ["dcolumns = unfold(g)"],
+    "max_pool2d": ["da = g at each window's maximum, 0 elsewhere"],
+    "constant_pad": ["da = g with the padding cropped off"],
+    "cast": ["da = cast(g, a.dtype)"],
+    "where": ["", "da = where(c, g, 0)", "db = where(c, 0, g)"],
+    "clamp": ["da = g * (min <= a <= max)"],
+    "abs": ["da = g * sign(a)"],
+    "cat": ["da_i = g sliced back to a_i"],
 }
+
+#: Rules of whole leaf-module calls drawn as one op (``draw_model``): not per input.
+MODULE_RULES = {
+    "avg_pool2d": ["dx = g / (kh * kw), spread over each window"],
+    "adaptive_avg_pool2d": ["dx = g / (cells in its window), spread over each window"],
+    "linear": ["dx = g @ W", "dW = g^T @ x", "db = g summed over the batch"],
+    "flatten": ["dx = reshape(g, x.shape)"],
+    "unflatten": ["dx = reshape(g, x.shape)"],
+    "batch_norm": ["dx, dgamma, dbeta through the batch statistics"],
+    "softmax": ["dx = out * (g - sum(g * out))"],
+    "log_softmax": ["dx = g - softmax(x) * sum(g)"],
+    "cross_entropy": ["dlogits = (softmax(logits) - onehot(target)) / N"],
+    "mse_loss": ["dx = 2 (x - target) / N"],
+}
+
+#: PyTorch's node names for whole leaf-module calls drawn as one op (checked against PyTorch).
+MODULE_BACKWARD_NAMES = {
+    "AvgPool2d": "AvgPool2DBackward0", "AdaptiveAvgPool2d": "AdaptiveAvgPool2DBackward0",
+    "Linear": "AddmmBackward0", "Flatten": "ViewBackward0", "Unflatten": "ViewBackward0",
+    "BatchNorm1d": "NativeBatchNormBackward0", "BatchNorm2d": "NativeBatchNormBackward0",
+    "Softmax": "SoftmaxBackward0", "LogSoftmax": "LogSoftmaxBackward0",
+    "CrossEntropyLoss": "NllLossBackward0", "NLLLoss": "NllLossBackward0", "MSELoss": "MseLossBackward0",
+    "LeakyReLU": "LeakyReluBackward0", "Dropout": "MulBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
+}
+
+#: Which gradient each backward edge of these ops carries, by input position.
+GRADIENT_EDGE_NAMES = {"conv2d": ["dL/dx", "dL/dW", "dL/db"]}
 
 
 def format_shape(shape: tuple[int, ...]) -> str:
@@ -102,7 +141,7 @@ def _pair(value: Any) -> tuple:
 
 
 def _short(value: Any, limit: int = 40) -> str:
-    text = repr(value)
+    text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -158,6 +197,8 @@ def conv2d_lines(attrs: dict, input_shapes: tuple, output_shapes: tuple) -> list
 
 def attribute_lines(op: str, attrs: dict, input_shapes: tuple, output_shapes: tuple) -> list[str]:
     """One short line per attribute; conv2d gets its arithmetic instead."""
+    if "computed_as" in attrs:  # a leaf-module call drawn as one op
+        return [f"({attrs['computed_as']})"]
     if op == "conv2d":
         return conv2d_lines(attrs, input_shapes, output_shapes)
     if op == "matmul" and len(input_shapes) == 2 and None not in input_shapes:
@@ -169,12 +210,65 @@ def attribute_lines(op: str, attrs: dict, input_shapes: tuple, output_shapes: tu
     return [", ".join(f"{key}={_short(value)}" for key, value in attrs.items())]
 
 
-def backward_name(op: str) -> str:
-    """PyTorch-style name of a backward node: ``mul`` -> ``MulBackward``, ``conv2d`` ->
-    ``Conv2dBackward``, a user Function ``pkg.mod.MyOp`` -> ``MyOpBackward``."""
-    base = op.rsplit(".", 1)[-1]
-    camel = "".join(part[:1].upper() + part[1:] for part in base.split("_"))
-    return f"{camel}Backward"
+def backward_name(op: str, attrs: dict | None = None, input_shapes: tuple = (),
+                  constants: tuple[int, ...] = (), module: str | None = None) -> str:
+    """PyTorch's name of a backward node: ``mul`` -> ``MulBackward0``, ``conv2d`` ->
+    ``ConvolutionBackward0``, ``sum(dim=1)`` -> ``SumBackward1``, a user Function
+    ``pkg.mod.MyOp`` -> ``MyOpBackward`` (see :mod:`minigrad.viz.names`). ``module``: the class
+    of a leaf-module call drawn as one op (``AvgPool2d`` -> ``AvgPool2DBackward0``)."""
+    if module is not None:
+        return MODULE_BACKWARD_NAMES.get(module, f"{module}Backward0")
+    return names.backward_name(op, attrs, input_shapes, constants)
+
+
+def conv2d_backward_lines(attrs: dict, input_shapes: tuple, output_shapes: tuple,
+                          needs_input_grad: tuple = (True, True, True)) -> list[str]:
+    """The duality rules of one conv2d, written with its own amounts.
+
+    ``dL/dx`` is the upstream gradient dilated by the stride, padded by ``d(k-1) - p``,
+    cross-correlated with the kernel flipped 180 degrees with its channels swapped; ``dL/dW``
+    the cross-correlation of the input with the upstream gradient (stride and dilation swap
+    roles); ``dL/db`` its sum. Falls back to the general rules when shapes are missing.
+    """
+    shapes_known = (
+        len(input_shapes) >= 2 and input_shapes[0] is not None and input_shapes[1] is not None
+        and len(input_shapes[0]) == 4 and len(input_shapes[1]) == 4 and output_shapes
+    )
+    if not shapes_known:
+        return backward_lines("conv2d", needs_input_grad)
+    (n, _, h, w), (o, c_g, kh, kw) = input_shapes[0], input_shapes[1]
+    ho, wo = output_shapes[0][2], output_shapes[0][3]
+    stride, padding = _pair(attrs.get("stride", 1)), _pair(attrs.get("padding", 0))
+    dilation, groups = _pair(attrs.get("dilation", 1)), attrs.get("groups", 1)
+    needs = tuple(needs_input_grad) + (True,) * (3 - len(needs_input_grad))
+    lines = []
+    if needs[0]:
+        lines.append("dL/dx = xcorr(pad(dilate(dL/dy)), flip(W) with channels swapped):")
+        if stride == (1, 1):
+            lines.append("  dilate by the stride 1x1: nothing to insert")
+        else:
+            lines.append(f"  dilate by the stride {stride[0]}x{stride[1]}: insert {stride[0] - 1} zero rows "
+                         f"and {stride[1] - 1} zero columns between neighbours")
+        for letter, size, out, k, s, p, d in (("H", h, ho, kh, stride[0], padding[0], dilation[0]),
+                                               ("W", w, wo, kw, stride[1], padding[1], dilation[1])):
+            before = d * (k - 1) - p
+            after = size + d * (k - 1) - (s * (out - 1) + 1) - before
+            verb = "pad" if before >= 0 else "crop"
+            text = f"  {letter}: {verb} by d(k-1)-p = {d}*({k}-1)-{p} = {abs(before)}"
+            if after != before:
+                text += f", {'+' if after >= 0 else '-'}{abs(after)} at the end (rows the stride skipped)"
+            lines.append(text)
+        swap = f"({o}, {c_g}, {kh}, {kw}) -> ({c_g * groups}, {o // groups}, {kh}, {kw})"
+        per_group = f" within each of {groups} groups" if groups > 1 else ""
+        lines.append(f"  flip W 180 degrees, swap in/out channels{per_group}: {swap}")
+        if dilation != (1, 1):
+            lines.append(f"  cross-correlate with stride 1x1, dilation {dilation[0]}x{dilation[1]}")
+    if needs[1]:
+        lines.append(f"dL/dW = xcorr(x, dL/dy), batch as channels: stride {stride[0]}x{stride[1]} "
+                     f"-> dilation, dilation {dilation[0]}x{dilation[1]} -> stride")
+    if len(input_shapes) > 2 and input_shapes[2] is not None and needs[2]:
+        lines.append(f"dL/db = dL/dy summed over N, Ho, Wo ({n} x {ho} x {wo} values per channel)")
+    return lines
 
 
 def backward_lines(op: str, needs_input_grad: tuple = ()) -> list[str]:
@@ -197,3 +291,51 @@ def record_escape(text: str) -> str:
     for char in "\\{}|<>":
         text = text.replace(char, "\\" + char)
     return text
+
+
+def html_escape(text: str) -> str:
+    """Escape text for a Graphviz HTML-like label."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def grid_shape(shape: tuple[int, ...], limit: int) -> tuple[int, int] | None:
+    """(rows, columns) when ``shape`` without its size-1 axes is a matrix of at most ``limit``
+    x ``limit`` (a 3x3 kernel stored as (1, 1, 3, 3)); ``None`` otherwise (numbers and vectors
+    are written on one line)."""
+    core = [n for n in shape if n != 1]
+    if limit < 1 or len(core) != 2 or any(n > limit for n in core):
+        return None
+    return core[0], core[1]
+
+
+def format_cell(value: float, integral: bool) -> str:
+    """A grid cell: ``9`` for integral grids, else four significant digits (``-0.1234``)."""
+    if integral:
+        return str(int(value))
+    return f"{value:.4g}" if value != 0 else "0"
+
+
+def grid_html(array: Any, rows: int, columns: int, caption: str) -> str:
+    """An HTML table of a small array's numbers, ``caption`` above it."""
+    values = [float(v) for v in array.reshape(-1)]
+    integral = all(v == int(v) and abs(v) < 1e6 for v in values if v == v)
+    cells = []
+    for r in range(rows):
+        row = "".join(
+            f'<TD BORDER="1" BGCOLOR="#ffffff">{html_escape(format_cell(values[r * columns + c], integral))}</TD>'
+            for c in range(columns)
+        )
+        cells.append(f"<TR>{row}</TR>")
+    table = f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="2">{"".join(cells)}</TABLE>'
+    return f'<TR><TD BORDER="0">{html_escape(caption)}</TD></TR><TR><TD BORDER="0">{table}</TD></TR>'
+
+
+def html_label(lines: list[str], grids: list[str]) -> str:
+    """A Graphviz HTML-like label: text lines, then the grids made by :func:`grid_html`."""
+    rows = "".join(f'<TR><TD BORDER="0">{html_escape(line)}</TD></TR>' for line in lines)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="1">{rows}{"".join(grids)}</TABLE>>'
+
+
+def constant_text(value: Any) -> str:
+    """A Python number as Python prints it: ``1``, ``1.0``, ``0.5``, ``True``."""
+    return repr(value)

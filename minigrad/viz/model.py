@@ -15,7 +15,7 @@ from typing import Any
 from minigrad.autograd.function import Node
 from minigrad.autograd.grad_mode import enable_grad
 from minigrad.tensor import Tensor
-from minigrad.viz.graph import Scope, ScopeMap, build_graph, collapse
+from minigrad.viz.graph import Scope, ScopeMap, build_graph, collapse, fold_composites
 from minigrad.viz.render import Digraph, to_digraph
 from minigrad.viz.retain import retain_grads
 
@@ -31,8 +31,13 @@ def draw_model(
     grads: bool = False,
     depth: int | None = None,
     rankdir: str = "TB",
-    legend: bool = False,
+    legend: bool | str = False,
     title: str | None = None,
+    primitives: bool = False,
+    fontsize: float = 10,
+    size: str | tuple[float, float] | None = None,
+    dpi: float | None = None,
+    grid: int = 3,
 ) -> Digraph:
     """Run ``model(example_input)`` and draw its graph, one labelled cluster per module call.
 
@@ -45,9 +50,13 @@ def draw_model(
             parameters' ``.grad`` are restored afterwards, so drawing changes nothing.
         depth: fold every module call at this depth into one box: ``depth=1`` draws one box
             per child of the model (``conv1``, ``fc1``...), ``depth=0`` one box for the model.
-        rankdir, legend, title: as in ``draw_graph``.
+        primitives: draw every primitive op. By default each call of a leaf module (one
+            without sub-modules) is ONE op box labelled with the module: pooling is drawn as
+            pooling, not as the getitem/reshape/sum/div it is computed with.
+        rankdir, legend, title, fontsize, size, dpi, grid: as in ``draw_graph``.
 
-    Parameters are named by their path (``conv1.weight``), the input is ``input``.
+    Parameters are named by their path (``conv1.weight``), the input is ``input``. Container
+    modules (``Sequential``, the model itself) are labelled clusters.
     """
     inputs = example_input if isinstance(example_input, tuple) else (example_input,)
     needs_backward = grads or show != "forward"
@@ -73,8 +82,10 @@ def draw_model(
             t.name = None
     if depth is not None:
         graph = collapse(graph, depth)
-    dot = to_digraph(graph, show=show, values=values, grads=grads, rankdir=rankdir,
-                     legend=legend, title=title)
+    elif not primitives:
+        graph = fold_composites(graph)
+    dot = to_digraph(graph, show=show, values=values, grads=grads, rankdir=rankdir, legend=legend,
+                     title=title, fontsize=fontsize, size=size, dpi=dpi, grid=grid)
     if needs_backward:
         for name, p in parameters.items():
             p.grad = saved_grads[name]
@@ -155,7 +166,8 @@ def _scope_map(calls: list[tuple[str, Any, list, list]]) -> ScopeMap:
         label = module_label(path, module)
         if call_count[path] > 1:
             label += f"  [call {seen[path]} of {call_count[path]}]"
-        scopes.append((Scope(id=f"s{len(scopes)}", path=path, label=label), ops))
+        scope = Scope(id=f"s{len(scopes)}", path=path, label=label, module_type=type(module).__name__)
+        scopes.append((scope, ops))
     # The parent of a call is the deepest shallower call whose ops include all of its ops.
     for scope, ops in scopes:
         candidates = [

@@ -20,7 +20,8 @@ from minigrad.tensor import Tensor
 def retain_grads() -> Iterator[None]:
     """Inside this block every recorded result keeps its value and, after backward, its
     gradient (as if ``t.retain_grad()`` were called on each), so ``draw_graph(...,
-    values=True, grads=True)`` can show them on every node.
+    values=True, grads=True)`` can show them on every node. The Python numbers an op was given
+    (the ``1`` in ``1 - y``) are remembered too, so their nodes show their values.
 
     Example::
 
@@ -36,9 +37,12 @@ def retain_grads() -> Iterator[None]:
 
     def apply(cls: type[Function], *args: Any, **attrs: Any) -> Any:
         result = original.__func__(cls, *args, **attrs)
+        numbers = {i: a for i, a in enumerate(args) if isinstance(a, (int, float)) and not isinstance(a, Tensor)}
         for output in result if isinstance(result, tuple) else (result,):
             if isinstance(output, Tensor) and output.grad_fn is not None:
                 output.retain_grad()
+                if numbers:  # the pictures draw Python numbers as nodes, with their values
+                    output.grad_fn.constants = numbers
         return result
 
     # Scoped on purpose: the wrapper exists only inside the block, so normal runs pay nothing.

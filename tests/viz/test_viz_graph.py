@@ -20,11 +20,12 @@ def recorded(outputs: list) -> dict:
     """Walk ``grad_fn`` by hand and count what the picture must show.
 
     Tensors: every result of every op, every leaf object, every input without grad (merged by
-    name). Forward edges: one per tensor argument of an op, one per result. Backward edges: the
-    same, minus arguments that receive no gradient.
+    name). Numbers: every Python-number argument of an arithmetic op (one node per use).
+    Forward edges: one per tensor or number argument of an op, one per result. Backward edges:
+    the same, minus arguments that receive no gradient.
     """
     ops, leaves, inputs = set(), set(), set()
-    results = forward_edges = gradient_edges = 0
+    results = forward_edges = gradient_edges = numbers = 0
     stack = [t.grad_fn for t in outputs]
     while stack:
         node = stack.pop()
@@ -45,9 +46,12 @@ def recorded(outputs: list) -> dict:
             elif meta is not None:
                 forward_edges += 1
                 inputs.add(meta[2] if meta[2] is not None else (id(node), index))
+            elif node.name in ("add", "sub", "mul", "div", "pow"):
+                forward_edges += 1
+                numbers += 1
     return {
         "ops": len(ops), "tensors": results + len(leaves) + len(inputs), "inputs": len(inputs),
-        "forward_edges": forward_edges, "gradient_edges": gradient_edges,
+        "forward_edges": forward_edges, "gradient_edges": gradient_edges, "numbers": numbers,
     }
 
 
@@ -88,7 +92,8 @@ def test_several_outputs_share_one_graph(drawn_counts):
     kinds = [n.kind for n in graph.nodes.values() if isinstance(n, TensorNode)]
     assert kinds.count(OUTPUT) == 2 and kinds.count(LEAF) == 1
     nodes, edges = drawn_counts(draw_graph([first, second]).source)
-    assert (nodes, edges) == (truth["ops"] + truth["tensors"], truth["forward_edges"])
+    assert truth["numbers"] == 2  # the 2 in shared * 2 and the 1 in shared + 1
+    assert (nodes, edges) == (truth["ops"] + truth["tensors"] + truth["numbers"], truth["forward_edges"])
 
 
 def test_kinds_names_shapes_and_attributes_come_from_the_record():
@@ -152,7 +157,7 @@ def test_backward_graph_of_a_gradient_is_drawn_from_its_own_record(drawn_counts)
     (grad_x,) = minigrad.autograd.grad(y, x, create_graph=True)
     truth = recorded([grad_x])
     source = draw_graph(grad_x).source
-    assert drawn_counts(source) == (truth["ops"] + truth["tensors"], truth["forward_edges"])
+    assert drawn_counts(source) == (truth["ops"] + truth["tensors"] + truth["numbers"], truth["forward_edges"])
     assert truth["ops"] > 4  # the backward of tanh(x^3) is more than the forward's 3 ops
     (second,) = minigrad.autograd.grad(grad_x, x)
     t = math.tanh(0.5**3)  # d2/dx2 tanh(x^3) = (1 - t^2) (6x - 18 x^4 t): it differentiates again
@@ -229,7 +234,7 @@ def test_a_graph_of_5000_ops_becomes_dot_text_in_seconds(drawn_counts):
     source = draw_graph(y.sum(), show="both").source
     assert time.perf_counter() - start < 10
     nodes, _ = drawn_counts(source)
-    assert nodes == 2 * 5001 + 5001 + 1  # forward + backward ops, their results, x
+    assert nodes == 2 * 5001 + 5001 + 1 + 2500  # forward + backward ops, their results, x, the 1.001s
 
 
 def test_intermediates_are_plain_without_values():

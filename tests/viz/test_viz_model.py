@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from minigrad.models.lenet import LeNet5
 
@@ -25,13 +27,16 @@ def image():
 def test_lenet_svg_names_every_module_parameter_and_conv_attribute(lenet, image, dot_program, read_svg):
     svg = draw_model(lenet, image).pipe(format="svg", encoding="utf-8")
     groups = read_svg(svg)
-    cluster_labels = [" ".join(g["texts"]) for g in groups["cluster"]]
-    for path, module in lenet.named_modules():
-        expected = module_label(path, module)
-        assert any(label.startswith(expected) for label in cluster_labels), expected
-    assert "conv1: Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))" in cluster_labels
-    assert sum("act: Tanh()" in label for label in cluster_labels) == 4  # one cluster per call
+    # Leaf modules are one box each, labelled with the module; only the model is a cluster.
+    assert [" ".join(g["texts"]) for g in groups["cluster"]] == ["LeNet5"]
     node_text = [" ".join(g["texts"]) for g in groups["node"]]
+    for path, module in lenet.named_modules():
+        if path:
+            expected = module_label(path, module)
+            assert any(text.startswith(expected) for text in node_text), expected
+    assert any(t.startswith("conv1: Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)) conv2d")
+               for t in node_text)
+    assert sum(t.startswith("act: Tanh()") for t in node_text) == 4  # one box per call
     for name, param in lenet.named_parameters():
         shape = "(" + ", ".join(map(str, param.shape)) + ("," if param.ndim == 1 else "") + ")"
         assert any(text.startswith(f"{name} {shape}") for text in node_text), name
@@ -42,12 +47,57 @@ def test_lenet_svg_names_every_module_parameter_and_conv_attribute(lenet, image,
     assert everything.count("kernel 5x5") == 2
 
 
-def test_parameters_are_drawn_inside_their_module(lenet, image):
+def test_pooling_is_drawn_as_pooling(lenet, image, dot_program, read_svg):
+    """AvgPool2d is computed with getitem, reshape, sum and div: by default it is one box."""
+    node_text = [" ".join(g["texts"]) for g in read_svg(draw_model(lenet, image).pipe(format="svg",
+                                                                                     encoding="utf-8"))["node"]]
+    pools = [t for t in node_text if t.startswith("pool")]
+    assert pools == [
+        "pool1: AvgPool2d(kernel_size=2, stride=2, padding=0) avg_pool2d (getitem, reshape, sum, div)",
+        "pool2: AvgPool2d(kernel_size=2, stride=2, padding=0) avg_pool2d (getitem, reshape, sum, div)",
+    ]
+    assert not any(t.startswith(("getitem", "div", "reshape", "permute", "matmul")) for t in node_text)
+    assert sum(t.endswith("linear (permute, matmul, add)") for t in node_text) == 3
+    # Every primitive on request.
+    everything = " ".join(" ".join(g["texts"]) for g in read_svg(
+        draw_model(lenet, image, primitives=True).pipe(format="svg", encoding="utf-8"))["node"])
+    assert everything.count("getitem") == 2 and everything.count("matmul") == 3
+
+
+def test_folded_graph_keeps_the_model_s_edges_and_shapes(lenet, image, drawn_counts):
     source = draw_model(lenet, image).source
-    conv1 = source[source.index("conv1: Conv2d"):]
-    conv1 = conv1[: conv1.index("}")]
-    assert "conv1.weight" in conv1 and "conv1.bias" in conv1 and "conv2d" in conv1
-    assert "conv2.weight" not in conv1
+    # input, 10 parameters, 12 module calls (4 of act) and their 12 results: 35 nodes. Edges:
+    # conv/linear calls take 3 inputs (x, weight, bias), the others 1; each has 1 result.
+    assert drawn_counts(source) == (1 + 10 + 12 + 12, 5 * 3 + 7 * 1 + 12)
+    backward = draw_model(lenet, image, show="backward").source
+    for name in ("ConvolutionBackward0", "AvgPool2DBackward0", "ViewBackward0", "AddmmBackward0", "TanhBackward0"):
+        assert name in backward, name
+
+
+def cluster_bodies(source: str) -> dict[str, str]:
+    """Cluster label -> the DOT text inside it (nested clusters included)."""
+    bodies = {}
+    for start in [i for i in range(len(source)) if source.startswith("subgraph cluster_", i)]:
+        depth, end = 0, start
+        for end in range(source.index("{", start), len(source)):
+            depth += {"{": 1, "}": -1}.get(source[end], 0)
+            if depth == 0:
+                break
+        body = source[start:end]
+        label = re.search(r'graph \[[^\n]*?label=("(?:[^"\\]|\\.)*"|[^\s\]]+)', body).group(1)
+        bodies[label.strip('"')] = body
+    return bodies
+
+
+def test_parameters_are_drawn_in_the_module_call_that_uses_them(lenet, image):
+    bodies = cluster_bodies(draw_model(lenet, image, primitives=True).source)
+    # A call of several primitives keeps its cluster, parameters inside; a one-primitive
+    # call (conv1) is one box in its parent's cluster, its parameters beside it.
+    fc1 = bodies["fc1: Linear(in_features=400, out_features=120, bias=True)"]
+    assert "fc1.weight" in fc1 and "fc1.bias" in fc1 and "matmul" in fc1 and "fc2.weight" not in fc1
+    assert "getitem" in bodies["pool1: AvgPool2d(kernel_size=2, stride=2, padding=0)"]
+    assert not any(label.startswith("conv1") for label in bodies)
+    assert "conv1.weight" in bodies["LeNet5"]
 
 
 def test_each_op_belongs_to_the_deepest_module_call(image):
@@ -81,7 +131,7 @@ def test_backward_pictures_leave_the_model_untouched(lenet, image):
     marker = minigrad.ones(*existing["fc3.bias"].shape)
     existing["fc3.bias"].grad = marker
     source = draw_model(lenet, image, show="both", grads=True).source
-    assert "Conv2dBackward" in source and "dW = xcorr(x, dy)" in source
+    assert "ConvolutionBackward0" in source and "dL/dW = xcorr(x, dL/dy)" in source
     assert "grad norm" in source  # gradients of d(sum of outputs)/d(parameter)
     assert existing["fc3.bias"].grad is marker
     assert all(p.grad is None for name, p in existing.items() if name != "fc3.bias")

@@ -67,8 +67,12 @@ def test_conv2d_forward_and_backward_labels(dot_program, read_svg):
     text = " ".join(" ".join(g["texts"]) for g in read_svg(svg)["node"])
     assert "H: (28 + 2*2 - 1*(5-1) - 1)/1 + 1 = 28" in text
     assert "stride 1x1, padding 2x2, dilation 1x1, groups 1" in text
-    assert "Conv2dBackward" in text
-    assert "dW = xcorr(x, dy)" in text and "dX = conv(dy, W) = xcorr(pad(dilate(dy)), flip(W))" in text
+    assert "ConvolutionBackward0" in text
+    assert "dL/dx = xcorr(pad(dilate(dL/dy)), flip(W) with channels swapped):" in text
+    assert "H: pad by d(k-1)-p = 1*(5-1)-2 = 2" in text  # the layer's own amounts
+    assert "swap in/out channels: (6, 1, 5, 5) -> (1, 6, 5, 5)" in text
+    assert "dL/dW = xcorr(x, dL/dy)" in text
+    assert "dL/db" not in text  # no bias, no bias gradient
 
 
 @pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])

@@ -10,7 +10,7 @@ def test_script_writes_every_picture(tmp_path, capsys):
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written == sorted(f"{name}.dot" for name in PICTURES)
     assert "conv1: Conv2d(1, 6" in (tmp_path / "lenet5.dot").read_text()
-    assert "dW = xcorr(x, dy)" in (tmp_path / "conv2d_backward.dot").read_text()
+    assert "dL/dW = xcorr(x, dL/dy)" in (tmp_path / "conv2d_backward.dot").read_text()
     assert "wrote" in capsys.readouterr().out
 
 
