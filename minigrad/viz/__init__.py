@@ -11,7 +11,18 @@
 
     viz.draw_model(model, example_input, depth=1)   # grouped by nn.Module
 
-The returned object is a ``graphviz.Digraph``: ``.source`` is the DOT text (no Graphviz
+Teaching pictures drawn with matplotlib (an optional extra, ``pip install 'minigrad[viz]'``;
+imported on first use, :class:`MatplotlibNotFoundError` when missing), each computed with
+minigrad and returning a ``matplotlib.figure.Figure``:
+
+    viz.plot_windows(5, 3, stride=2, padding=1)      # sliding windows on a numbered grid
+    viz.plot_im2col(image, 3, kernel=k)              # the F.unfold column matrix and the GEMM
+    viz.plot_kernel_tap(5, 3, (0, 0))                # which pixels k(0,0) multiplies (autograd)
+    viz.plot_receptive_field(viz.receptive_field(model, (1, 1, 28, 28), (0, 0, 5, 5)))
+    viz.plot_kernels(conv.weight); viz.plot_feature_maps(maps); viz.plot_training_curves(history)
+    viz.plot_padding_modes(image, 2); viz.plot_convolution_1d(x, h, k=2); viz.plot_grid(array)
+
+The graph pictures' returned object is a ``graphviz.Digraph``: ``.source`` is the DOT text (no Graphviz
 program needed), ``.render``/``.pipe`` and Jupyter display need Graphviz's ``dot`` and raise
 :class:`GraphvizNotFoundError` with install instructions when it is missing.
 """
@@ -21,11 +32,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from minigrad.tensor import Tensor
+from minigrad.viz.columns import im2col_matrix, plot_im2col
 from minigrad.viz.duality import duality_graph
+from minigrad.viz.features import (
+    plot_feature_maps,
+    plot_images,
+    plot_kernels,
+    plot_padding_modes,
+    plot_training_curves,
+)
+from minigrad.viz.fields import influence, plot_receptive_field, receptive_field
 from minigrad.viz.graph import Graph, Scope, ScopeMap, build_graph, collapse, fold_composites
 from minigrad.viz.model import draw_model, module_scopes
+from minigrad.viz.mpl import MatplotlibNotFoundError
 from minigrad.viz.render import Digraph, GraphvizNotFoundError, render, to_digraph
 from minigrad.viz.retain import retain_grads
+from minigrad.viz.signals import convolution_terms, convolve_1d, plot_convolution_1d, terms_text
+from minigrad.viz.windows import (
+    kernel_tap_cells,
+    output_shape,
+    plot_grid,
+    plot_kernel_tap,
+    plot_windows,
+    unused_cells,
+    window_cells,
+)
 
 
 def draw_graph(
@@ -102,7 +133,11 @@ def draw_graph(
 
 
 __all__ = [
-    "Digraph", "Graph", "GraphvizNotFoundError", "Scope", "ScopeMap", "build_graph", "collapse",
-    "draw_graph", "draw_model", "duality_graph", "fold_composites", "module_scopes", "render",
-    "retain_grads", "to_digraph",
+    "Digraph", "Graph", "GraphvizNotFoundError", "MatplotlibNotFoundError", "Scope", "ScopeMap",
+    "build_graph", "collapse", "convolution_terms", "convolve_1d", "draw_graph", "draw_model",
+    "duality_graph", "fold_composites", "im2col_matrix", "influence", "kernel_tap_cells",
+    "module_scopes", "output_shape", "plot_convolution_1d", "plot_feature_maps", "plot_grid",
+    "plot_im2col", "plot_images", "plot_kernel_tap", "plot_kernels", "plot_padding_modes",
+    "plot_receptive_field", "plot_training_curves", "plot_windows", "receptive_field", "render",
+    "retain_grads", "terms_text", "to_digraph", "unused_cells", "window_cells",
 ]

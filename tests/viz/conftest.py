@@ -42,3 +42,24 @@ def drawn_counts():
 @pytest.fixture
 def read_svg():
     return svg_groups
+
+
+@pytest.fixture
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (no display); figures are closed afterwards.
+
+    matplotlib is in the test extra; CI (MINIGRAD_REQUIRE_ORACLES=1) fails instead of skipping.
+    """
+    import os
+
+    try:
+        import matplotlib
+    except ImportError:
+        if os.environ.get("MINIGRAD_REQUIRE_ORACLES", "") not in ("", "0"):
+            pytest.fail("matplotlib is missing and MINIGRAD_REQUIRE_ORACLES is set: pip install matplotlib")
+        pytest.skip("matplotlib is not installed: pip install matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
