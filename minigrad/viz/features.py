@@ -13,9 +13,49 @@ from typing import Any
 from minigrad.viz import mpl
 
 
+def _tiles(images: list[Any], gids: list[str], titles: list[str], columns: int, *, cmap: str | None,
+           size: float, title: str, row_labels: list[str] | None = None,
+           numbers: list[Any] | None = None) -> Any:
+    """Draw ``images`` on ONE axes, each in its own cell of a grid (``imshow`` with an
+    extent): far cheaper than one axes per image when there are dozens. Each image keeps its
+    own colour scale. ``numbers[i]`` (an array or None) is written over image ``i``."""
+    count = len(images)
+    rows = -(-count // columns)
+    height, width = images[0].shape[:2]
+    gap = max(height, width) * 0.25
+    step_x, step_y = width + gap, height + gap * (1.6 if any(titles) else 1.0)
+    label_room = width * 0.9 if row_labels else 0.0
+    fig, ax = mpl.subplots(size=(size * columns + (size * 0.9 if row_labels else 0) + 0.3,
+                                 size * rows * step_y / step_x + 0.55))
+    for index, (image, gid) in enumerate(zip(images, gids)):
+        row, column = divmod(index, columns)
+        left, top = label_room + column * step_x, row * step_y + (gap * 0.6 if any(titles) else 0)
+        extent = (left - 0.5, left + width - 0.5, top + height - 0.5, top - 0.5)
+        ax.imshow(image, cmap=cmap, interpolation="nearest", extent=extent).set_gid(gid)
+        if titles[index]:
+            ax.text(left + width / 2 - 0.5, top - 0.5 - gap * 0.15, titles[index], ha="center", va="bottom",
+                    fontsize=8)
+        values = numbers[index] if numbers else None
+        if values is not None:
+            middle = (values.max() + values.min()) / 2
+            for i in range(values.shape[0]):
+                for j in range(values.shape[1]):
+                    ax.text(left + j, top + i, _short(values[i, j]), ha="center", va="center", fontsize=7,
+                            color="black" if values[i, j] > middle else "white").set_gid(f"weight {gid[7:]},{i},{j}")
+    for row, text in enumerate(row_labels or []):
+        ax.text(label_room - gap, row * step_y + height / 2, text, ha="right", va="center", fontsize=8)
+    ax.set_xlim(-0.5 - (label_room and 0), label_room + columns * step_x - gap - 0.5 + 0.01)
+    ax.set_ylim(rows * step_y - gap * 0.4, -0.5 - 0.01)
+    ax.set_aspect("equal")
+    mpl.bare(ax)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
 def plot_kernels(weight: Any, *, numbers: bool | None = None, rgb: bool = False, cmap: str = "gray",
                  title: str | None = None, names: Sequence[str] | None = None) -> Any:
-    """A convolution's kernels: ``weight`` (O, C, kh, kw) as O rows of C small images.
+    """A convolution's kernels: ``weight`` (O, C, kh, kw) as O rows of C small images (one
+    row of O images when C is 1 or ``rgb``).
 
     Args:
         numbers: write each weight in its cell (default: when kernels are at most 3x3 and
@@ -23,7 +63,7 @@ def plot_kernels(weight: Any, *, numbers: bool | None = None, rgb: bool = False,
         rgb: draw each 3-channel kernel as ONE colour image (channels -> red, green, blue,
             rescaled to [0, 1] together), as the lecture pictures RGB kernels.
         cmap: colour map of one-channel images; each kernel is scaled on its own.
-        names: one title per output channel (e.g. ``["edges", ...]``).
+        names: one label per output channel (e.g. ``["edges", ...]``).
 
     Artists: images with gid ``"kernel o,c"`` (``"kernel o"`` for rgb), numbers
     ``"weight o,c,i,j"``.
@@ -36,47 +76,28 @@ def plot_kernels(weight: Any, *, numbers: bool | None = None, rgb: bool = False,
     out_channels, channels, kh, kw = array.shape
     if rgb and channels != 3:
         raise ValueError(f"rgb=True needs 3 input channels, the weight has {channels}")
-    # One image per kernel (one channel, or rgb): a row, wrapped at 8; else O rows of C.
-    single = rgb or channels == 1
-    columns = min(out_channels, 8) if single else channels
-    rows = -(-out_channels // columns) if single else out_channels
     if numbers is None:
         numbers = not rgb and kh * kw <= 9 and out_channels * channels <= 16
-    cell = 0.36 * max(kh, kw) if numbers else 1.0
-    fig, axes = mpl.pyplot().subplots(rows, columns, figsize=(columns * cell + 0.6, rows * (cell + 0.25) + 0.6),
-                                      squeeze=False)
-    for ax in axes.reshape(-1):
-        ax.set_xticks([])
-        ax.set_yticks([])
-    if single:
-        for ax in axes.reshape(-1)[out_channels:]:
-            ax.set_visible(False)
-    for o in range(out_channels):
-        for c in range(1 if single else channels):
-            ax = axes.reshape(-1)[o] if single else axes[o, c]
-            if rgb:
-                picture = array[o].transpose(1, 2, 0)
-                low, high = picture.min(), picture.max()
-                ax.imshow((picture - low) / (high - low or 1.0), interpolation="nearest").set_gid(f"kernel {o}")
-            else:
-                ax.imshow(array[o, c], cmap=cmap, interpolation="nearest").set_gid(f"kernel {o},{c}")
-                if numbers:
-                    middle = (array[o, c].max() + array[o, c].min()) / 2
-                    for i in range(kh):
-                        for j in range(kw):
-                            value = array[o, c, i, j]
-                            ax.text(j, i, _short(value), ha="center", va="center", fontsize=7,
-                                    color="black" if value > middle else "white").set_gid(f"weight {o},{c},{i},{j}")
-            label = names[o] if names else f"kernel {o}"
-            if single:
-                ax.set_title(label, fontsize=8)
-            elif c == 0:
-                ax.set_ylabel(label, fontsize=8)
-            if not single and o == 0:
-                ax.set_title(f"in {c}", fontsize=8)
-    fig.suptitle(title or f"{out_channels} kernels of {channels}x{kh}x{kw}" + (" (as RGB)" if rgb else ""),
-                 fontsize=10)
-    return fig
+    labels = list(names) if names else [f"kernel {o}" for o in range(out_channels)]
+    default = f"{out_channels} kernels of {channels}x{kh}x{kw}" + (" (as RGB)" if rgb else "")
+    size = 0.55 * max(kh, kw) if numbers else 1.0
+    if rgb:
+        images = []
+        for o in range(out_channels):
+            picture = array[o].transpose(1, 2, 0)
+            low, high = picture.min(), picture.max()
+            images.append((picture - low) / (high - low or 1.0))
+        return _tiles(images, [f"kernel {o}" for o in range(out_channels)], labels, min(out_channels, 8),
+                      cmap=None, size=size, title=title or default)
+    if channels == 1:
+        images = [array[o, 0] for o in range(out_channels)]
+        return _tiles(images, [f"kernel {o},0" for o in range(out_channels)], labels, min(out_channels, 8),
+                      cmap=cmap, size=size, title=title or default, numbers=images if numbers else None)
+    images = [array[o, c] for o in range(out_channels) for c in range(channels)]
+    gids = [f"kernel {o},{c}" for o in range(out_channels) for c in range(channels)]
+    titles = [f"in {c}" if o == 0 else "" for o in range(out_channels) for c in range(channels)]
+    return _tiles(images, gids, titles, channels, cmap=cmap, size=size, title=title or default,
+                  row_labels=labels, numbers=images if numbers else None)
 
 
 def _short(value: float) -> str:
@@ -85,10 +106,8 @@ def _short(value: float) -> str:
 
 def plot_feature_maps(maps: Any, *, columns: int = 8, cmap: str = "viridis", title: str | None = None,
                       names: Sequence[str] | None = None) -> Any:
-    """Stacked feature maps (C, H, W) (or (1, C, H, W)) as C images in a grid.
-
-    Artists: images with gid ``"map c"``.
-    """
+    """Stacked feature maps (C, H, W) (or (1, C, H, W)) as C images in a grid, each on its own
+    colour scale. Artists: images with gid ``"map c"``."""
     array = mpl.host(maps).astype("float64")
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
@@ -98,33 +117,23 @@ def plot_feature_maps(maps: Any, *, columns: int = 8, cmap: str = "viridis", tit
         raise ValueError(f"plot_feature_maps expects maps (C, H, W), got shape {array.shape}")
     count = array.shape[0]
     columns = min(columns, count)
-    rows = -(-count // columns)
-    fig, axes = mpl.pyplot().subplots(rows, columns, figsize=(1.3 * columns + 0.3, 1.35 * rows + 0.5),
-                                      squeeze=False)
-    for index, ax in enumerate(axes.reshape(-1)):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if index >= count:
-            ax.set_visible(False)
-            continue
-        ax.imshow(array[index], cmap=cmap, interpolation="nearest").set_gid(f"map {index}")
-        ax.set_title(names[index] if names else f"{index}", fontsize=8)
-    fig.suptitle(title or f"{count} feature maps of {array.shape[1]}x{array.shape[2]}", fontsize=10)
-    return fig
+    default = f"{count} feature maps of {array.shape[1]}x{array.shape[2]}"
+    titles = list(names) if names else [str(c) for c in range(count)]
+    return _tiles([array[c] for c in range(count)], [f"map {c}" for c in range(count)], titles, columns,
+                  cmap=cmap, size=1.3 if columns > 4 else 1.75, title=default if title is None else title)
 
 
 def plot_images(images: Any, *, labels: Sequence[Any] | None = None, columns: int = 8,
                 cmap: str = "gray", title: str | None = None) -> Any:
-    """A row (or grid) of images (N, H, W) / (N, 1, H, W), e.g. MNIST digits; gid ``"image n"``."""
+    """A row (or grid) of images (N, H, W) / (N, 1, H, W), e.g. MNIST digits; gid ``"image n"``,
+    each image's label above it."""
     array = mpl.host(images).astype("float64")
     if array.ndim == 4:
         array = array[:, 0]
-    figure = plot_feature_maps(array, columns=columns, cmap=cmap, title=title or "",
-                               names=[str(label) for label in labels] if labels is not None else None)
-    for ax in figure.axes:
-        for image in ax.images:
-            image.set_gid(image.get_gid().replace("map", "image"))
-    return figure
+    count = array.shape[0]
+    titles = [str(label) for label in labels] if labels is not None else [""] * count
+    return _tiles([array[n] for n in range(count)], [f"image {n}" for n in range(count)], titles,
+                  min(columns, count), cmap=cmap, size=1.6, title=title or "")
 
 
 def plot_padding_modes(image: Any, padding: int, modes: Sequence[str] = ("zeros", "reflect", "replicate",

@@ -19,6 +19,7 @@ INSTALL_HINT = (
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 PADDING_COLOR, UNUSED_COLOR, GRID_COLOR = "#d9d9d9", "#f4cccc", "#444444"
+HIGHLIGHT_COLOR = "#9fc5e8"  # light enough for black numbers on top
 
 
 class MatplotlibNotFoundError(ImportError):

@@ -411,7 +411,9 @@ class _Painter:
         consumer = nodes[edge.target]
         names = labels.GRADIENT_EDGE_NAMES.get(consumer.op) if isinstance(consumer, OpNode) else None
         if names and edge.position is not None and edge.position < len(names) and consumer.module is None:
-            extra["label"] = " " + names[edge.position]
+            named = getattr(nodes[edge.source], "name", None)
+            # The tensor's own short name when it has one (dL/dk for a kernel called k).
+            extra["label"] = " " + (f"dL/d{named}" if named and len(named) <= 8 else names[edge.position])
         dot.edge(source, target, dir="back", color=BACKWARD_COLOR, fontcolor=BACKWARD_COLOR, **extra)
 
     # --- title and legend ----------------------------------------------------------------

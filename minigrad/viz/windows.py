@@ -99,12 +99,13 @@ def _format(value: float, fmt: str | None) -> str:
 
 
 def plot_grid(values: Any, *, ax: Any = None, highlight: Iterable[tuple[int, int]] | Any = (),
-              highlight_color: str = mpl.PALETTE[0], numbers: bool = True, fmt: str | None = None,
+              highlight_color: str = mpl.HIGHLIGHT_COLOR, numbers: bool = True, fmt: str | None = None,
               cmap: str | None = None, title: str | None = None, origin: tuple[int, int] = (0, 0),
-              fontsize: float = 10) -> Any:
+              fontsize: float = 10, texts: Any = None) -> Any:
     """A 2-D array as a grid of numbered cells; ``highlight`` (cells, or a boolean mask)
     filled in colour. ``cmap`` colours every cell by value instead. ``origin`` is the
-    (row, column) of the top-left cell (use ``(-p, -p)`` to number a padded grid).
+    (row, column) of the top-left cell (use ``(-p, -p)`` to number a padded grid). ``texts``
+    (same shape, strings) replaces the numbers, e.g. index labels ``"k(-1,-1)"``.
 
     Artists: each cell is a Rectangle with gid ``"cell r,c"`` (highlighted ones
     ``"highlight r,c"``), each number a Text with gid ``"value r,c"``.
@@ -112,8 +113,8 @@ def plot_grid(values: Any, *, ax: Any = None, highlight: Iterable[tuple[int, int
     import numpy as np
 
     array = mpl.host(values)
-    if array.ndim != 2:
-        array = array.reshape(array.shape[-2:]) if array.size == array.shape[-1] * array.shape[-2] else array
+    if array.ndim > 2 and array.size == array.shape[-1] * array.shape[-2]:
+        array = array.reshape(array.shape[-2:])  # a (1, 1, 3, 3) kernel
     if array.ndim != 2:
         raise ValueError(f"plot_grid draws a 2-D array, got shape {array.shape}")
     fig, ax = mpl.subplots(ax=ax, size=(0.45 * array.shape[1] + 0.6, 0.45 * array.shape[0] + 0.6))
@@ -133,9 +134,9 @@ def plot_grid(values: Any, *, ax: Any = None, highlight: Iterable[tuple[int, int
             face = highlight_color if lit else ("white" if colors is None else colors[r, c])
             _cell(ax, row, column, f"{'highlight' if lit else 'cell'} {row},{column}", facecolor=face,
                   edgecolor=mpl.GRID_COLOR, linewidth=0.8, alpha=0.85 if lit else 1.0)
-            if numbers:
-                text = ax.text(column, row, _format(array[r, c], fmt), ha="center", va="center",
-                               fontsize=fontsize, color="black")
+            if numbers or texts is not None:
+                words = str(texts[r][c]) if texts is not None else _format(array[r, c], fmt)
+                text = ax.text(column, row, words, ha="center", va="center", fontsize=fontsize, color="black")
                 text.set_gid(f"value {row},{column}")
     _frame(ax, top, left, array.shape, title)
     return fig
@@ -204,8 +205,8 @@ def plot_windows(input_size: IntOrPair, kernel_size: IntOrPair, stride: IntOrPai
     (kh, kw), (sh, _), (dh, _) = _pair(kernel_size), _pair(stride), _pair(dilation)
     formula = f"({h} + 2*{ph} - {dh}*({kh}-1) - 1) // {sh} + 1 = {ho}"
     caption = title or f"{h}x{w} input, {kh}x{kw} kernel, stride {sh}, padding {ph}, dilation {dh}"
-    ax.set_title(f"{caption}\noutput {ho}x{wo}: Ho = {formula}" + (f"\n{len(unused)} cells never read"
-                                                                  if unused else ""), fontsize=9)
+    lines = [caption, f"output {ho}x{wo}", f"Ho = {formula}"] + ([f"{len(unused)} cells never read"] if unused else [])
+    ax.set_title("\n".join(lines), fontsize=9)
     return fig
 
 
