@@ -1,15 +1,18 @@
 """Draw the teaching pictures of minigrad's computation graphs.
 
     python scripts/visualize_graph.py                       # svg files into docs/
-    python scripts/visualize_graph.py --out /tmp/pics --format png
+    python scripts/visualize_graph.py --out /tmp/pics --format png svg
 
 Pictures:
     scalar_graph      d = a*b + c, micrograd-style: every value with its data and grad
     neuron            micrograd's tanh neuron, o = tanh(x1*w1 + x2*w2 + b)
     double_backward   the graph that backward(create_graph=True) records for dy/dx
     conv2d_forward    one conv2d layer: kernel, stride, padding and the output-size arithmetic
-    conv2d_backward   the same layer with its backward ops: dW and dX as cross-correlations
-    lenet5            LeNet-5 grouped by module (every op), and lenet5_depth1: one box a module
+    conv2d_backward   the same layer with its backward ops: the duality rules with its amounts
+    conv2d_duality    the graph backward(create_graph=True) records for a conv2d: dL/dx and
+                      dL/dW as conv2d ops on dL/dy, flip(W), x^T (show="duality")
+    lenet5            LeNet-5, one box per module call (pooling as pooling), and lenet5_depth1:
+                      one box per child of the model
 
 Needs Graphviz's dot program (apt-get install graphviz / brew install graphviz).
 """
@@ -26,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from minigrad.models.lenet import LeNet5  # noqa: E402
 
 import minigrad  # noqa: E402
+import minigrad.nn.functional as F  # noqa: E402
 from minigrad import nn, viz  # noqa: E402
 
 
@@ -85,8 +89,19 @@ def conv2d_layer(show: str) -> viz.Digraph:
     loss.retain_grad()
     loss.name = "loss"
     loss.backward()
-    return viz.draw_graph(loss, dict(conv.named_parameters()), show=show, grads=show != "forward",
-                          legend=show != "forward")
+    names = {"W": conv.weight, "b": conv.bias}
+    return viz.draw_graph(loss, names, show=show, grads=show != "forward",
+                          legend="bottom" if show != "forward" else False)
+
+
+def conv2d_duality() -> viz.Digraph:
+    """y = conv2d(x, W) on a numbered 4x4 image with W = 1..9: its two gradients as recorded."""
+    x = minigrad.arange(16.0).reshape(1, 1, 4, 4).requires_grad_()
+    weight = minigrad.arange(1.0, 10.0).reshape(1, 1, 3, 3).requires_grad_()
+    x.name, weight.name = "x", "W"
+    upstream = minigrad.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
+    return viz.draw_graph(F.conv2d(x, weight), show="duality", values=True, upstream=upstream, grid=4,
+                          title="the gradients of y = conv2d(x, W), as backward(create_graph=True) records them")
 
 
 def lenet5(depth: int | None) -> viz.Digraph:
@@ -100,6 +115,7 @@ PICTURES = {
     "double_backward": double_backward,
     "conv2d_forward": lambda: conv2d_layer("forward"),
     "conv2d_backward": lambda: conv2d_layer("both"),
+    "conv2d_duality": conv2d_duality,
     "lenet5": lambda: lenet5(None),
     "lenet5_depth1": lambda: lenet5(1),
 }
@@ -108,13 +124,15 @@ PICTURES = {
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Draw minigrad's teaching graph pictures.")
     parser.add_argument("--out", type=Path, default=Path("docs"), help="folder (default: docs)")
-    parser.add_argument("--format", default="svg", choices=["svg", "png", "pdf", "dot"],
-                        help="file format (default: svg); dot needs no Graphviz program")
+    parser.add_argument("--format", nargs="+", default=["svg"], choices=["svg", "png", "pdf", "dot"],
+                        help="file formats (default: svg); dot needs no Graphviz program")
     parser.add_argument("--only", nargs="+", choices=sorted(PICTURES), help="draw only these pictures")
     args = parser.parse_args(argv)
     for name in args.only or PICTURES:
-        path = viz.render(PICTURES[name](), args.out / name, format=args.format)
-        print(f"wrote {path}")
+        picture = PICTURES[name]()
+        for fmt in args.format:
+            path = viz.render(picture, args.out / name, format=fmt)
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

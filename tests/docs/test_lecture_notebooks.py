@@ -69,7 +69,8 @@ def test_readme_shows_the_notebooks_own_picture(path):
     first_png = next(o["data"]["image/png"] for o in marked[0]["outputs"] if "image/png" in o.get("data", {}))
     assert picture.read_bytes() == base64.b64decode(first_png)
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert f"(docs/lecture/{path.name})" in readme and f"(docs/lecture/pictures/{picture.name})" in readme
+    assert f"(docs/lecture/{path.name})" in readme  # linked, in order (checked below)
+    assert f'src="docs/lecture/pictures/{picture.name}"' in readme
 
 
 @pytest.mark.slow
@@ -89,3 +90,9 @@ def test_notebook_runs_from_a_clean_checkout(path, mnist_path, monkeypatch):
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.execution_count for cell in code)
     assert any("image/png" in o.get("data", {}) for cell in code for o in cell.outputs)
+
+
+def test_readme_links_the_notebooks_in_order():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    positions = [readme.index(f"(docs/lecture/{path.name})") for path in NOTEBOOKS]
+    assert positions == sorted(positions)
