@@ -913,7 +913,12 @@ class Tensor:
             return self
         if isinstance(value, Tensor) and value.dtype != self.dtype:
             value = shape.Cast.apply(value, dtype=self.dtype)  # as PyTorch: the value takes our dtype
-        return self._inplace(op, lambda: shape.IndexPut.apply(self, value, key=key), (value,))
+        try:
+            return self._inplace(op, lambda: shape.IndexPut.apply(self, value, key=key), (value,))
+        except IndexError as error:
+            raise IndexError(f"{op}: {error} (tensor of shape {list(self.shape)})") from None
+        except ValueError as error:
+            raise RuntimeError(f"{op}: {error} (tensor of shape {list(self.shape)})") from None
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._put("__setitem__", _index_key(key), value)

@@ -162,13 +162,12 @@ class _Sinks:
             if grad_value is None:
                 continue
             key = (node, index)
-            if self.capture:
-                if key in self.outputs:
-                    self.captured[key] = grad_value
-                continue
-            tensor = self.outputs.get(key)
-            if tensor is None:
-                tensor = node.retained_outputs.get(index)
+            if self.capture and key in self.outputs:
+                self.captured[key] = grad_value
+            # retain_grad() fills .grad in autograd.grad too, as in PyTorch (leaves' .grad never).
+            tensor = node.retained_outputs.get(index)
+            if tensor is None and not self.capture:
+                tensor = self.outputs.get(key)
             if tensor is not None:
                 self._accumulate(tensor, grad_value)
 
