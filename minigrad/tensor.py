@@ -89,7 +89,7 @@ class Tensor:
         self.requires_grad = grad_fn is not None
         self.name = None
         self._output_index = index
-        self._hooks: list = []
+        self._hooks: tuple | list = ()  # a list once register_hook is called
         self._retains_grad = False
 
     @classmethod
@@ -256,7 +256,7 @@ class Tensor:
         if self.grad_fn is None:
             return
         self._retains_grad = True
-        self.grad_fn.retained_outputs[self._output_index] = self
+        self.grad_fn.retain_output(self._output_index, self)
 
     @property
     def retains_grad(self) -> bool:
@@ -267,9 +267,9 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:  # a non-leaf: the engine runs it at the node that made it
-            self.grad_fn.output_hooks.setdefault(self._output_index, []).append(hook)
+            self.grad_fn.add_output_hook(self._output_index, hook)
         else:
-            self._hooks.append(hook)
+            self._hooks = [*self._hooks, hook]
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``, as in PyTorch.

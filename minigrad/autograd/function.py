@@ -71,6 +71,10 @@ class Role(NamedTuple):
     value: Any = None
 
 
+_INPUT_ROLES = tuple(Role("input", i) for i in range(8))
+_OUTPUT_ROLES = tuple(Role("output", i) for i in range(8))
+
+
 class SavedValue:
     """One saved value: the tensor (or array) and the storage version it was saved at."""
 
@@ -97,28 +101,35 @@ class Node:
             ``None`` for outputs no gradient reached.
     """
 
-    __slots__ = (
-        "function", "backend", "attrs", "next_functions", "needs_input_grad", "inputs", "outputs",
-        "retained_outputs", "output_hooks", "materialize_grads", "forward_stack", "non_differentiable",
-        "_to_save", "_saved", "_freed", "__weakref__", "__dict__",  # __dict__: ctx.anything = ... works
-    )
+    # Defaults live on the class, so a node costs four attribute writes (this runs for every
+    # op); hooks and retain_grad make their dicts on first use (add_output_hook, retain_output).
+    next_functions: tuple = ()
+    inputs: tuple = ()
+    outputs: tuple = ()
+    retained_outputs: dict = {}  # read-only default; retain_output() makes the node's own
+    output_hooks: dict = {}  # read-only default; add_output_hook() makes the node's own
+    materialize_grads = True
+    forward_stack: list[str] | None = None  # where forward ran (anomaly mode only)
+    non_differentiable: tuple = ()
+    _to_save: tuple = ()
+    _saved: tuple = ()
+    _freed = False
 
-    def __init__(self, function: type[Function], backend: Any, attrs: dict[str, Any]) -> None:
+    def __init__(self, function: type[Function], backend: Any, attrs: dict[str, Any], needs: tuple) -> None:
         self.function = function
         self.backend = backend
         self.attrs = attrs
-        self.next_functions: tuple = ()
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.inputs: tuple[TensorInfo | None, ...] = ()
-        self.outputs: tuple[TensorInfo, ...] = ()
-        self.retained_outputs: dict[int, Any] = {}
-        self.output_hooks: dict[int, list] = {}  # per output: hooks registered on that tensor
-        self.materialize_grads = True
-        self.forward_stack: list[str] | None = None  # where forward ran (anomaly mode only)
-        self.non_differentiable: tuple = ()
-        self._to_save: tuple = ()
-        self._saved: tuple[SavedValue | None, ...] = ()
-        self._freed = False
+        self.needs_input_grad = needs
+
+    def retain_output(self, index: int, tensor: Any) -> None:
+        if "retained_outputs" not in self.__dict__:
+            self.retained_outputs = {}
+        self.retained_outputs[index] = tensor
+
+    def add_output_hook(self, index: int, hook: Any) -> None:
+        if "output_hooks" not in self.__dict__:
+            self.output_hooks = {}
+        self.output_hooks.setdefault(index, []).append(hook)
 
     # --- what forward and backward use ----------------------------------------------------
     @property
@@ -132,11 +143,11 @@ class Node:
 
     def input(self, index: int) -> Role:
         """Mark positional input ``index`` for ``save_for_backward``."""
-        return Role("input", index)
+        return _INPUT_ROLES[index] if index < len(_INPUT_ROLES) else Role("input", index)
 
     def output(self, index: int = 0) -> Role:
         """Mark output ``index`` for ``save_for_backward``."""
-        return Role("output", index)
+        return _OUTPUT_ROLES[index] if index < len(_OUTPUT_ROLES) else Role("output", index)
 
     def constant(self, value: Any) -> Role:
         """Mark an array computed inside forward (a mask, an index) for ``save_for_backward``."""
@@ -149,7 +160,7 @@ class Node:
         A ``Function`` (Tensor flavour) may also pass its input and output Tensors themselves, as
         in PyTorch; they are recognised by identity with the Tensor objects.
         """
-        self._to_save = values
+        self._to_save = values  # resolved (or dropped, when nothing records) by apply
 
     def set_materialize_grads(self, value: bool) -> None:
         """``False``: backward gets ``None`` for outputs no gradient reached (PyTorch's name)."""
@@ -246,64 +257,74 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **attrs: Any) -> Any:
-        # This runs for every op, so it is written for speed: one pass over the arguments, and
-        # the grad-mode flag switched directly instead of through a no_grad() object.
-        tensor_type = _tensor_module().Tensor
-        tensors, needs_grad, inputs = [], [], []
+        # This runs for every op (and for every op of every backward), so it is written for
+        # speed: one pass over the arguments, a Node of four attribute writes, and no grad-mode
+        # switch or device scope where none is needed.
+        tensor_type = _TENSOR or _tensor_class()
+        backend, any_grad, needs, inputs = None, False, [], []
         for a in args:
             if isinstance(a, tensor_type):
-                tensors.append(a)
-                needs_grad.append(a.requires_grad)
+                if backend is None:
+                    backend = a.backend
+                elif a.backend is not backend:
+                    _tensor_module().common_backend([t for t in args if isinstance(t, tensor_type)], cls.name)
+                needs.append(a.requires_grad)
+                any_grad = any_grad or a.requires_grad
                 inputs.append(a._array)
             else:
-                needs_grad.append(False)
+                needs.append(False)
                 inputs.append(a)
-        backend = tensors[0].backend if tensors else None
-        if backend is None or any(t.backend is not backend for t in tensors):
-            backend = _tensor_module().common_backend(tensors, cls.name)  # or a clear error
-        enabled = is_grad_enabled()
-        record = enabled and any(needs_grad)
-        ctx = Node(cls, backend, attrs)
-        ctx.needs_input_grad = tuple(needs_grad)
+        if backend is None:
+            backend = _tensor_module().common_backend([], cls.name)
+        record = any_grad and is_grad_enabled()
+        ctx = Node(cls, backend, attrs, tuple(needs))
 
-        grad_mode._set(False)  # forward itself is never recorded (as under no_grad)
-        try:
-            with backend.activate(cls.name):  # on the inputs' GPU (see Backend.activate)
-                raw = cls.forward(ctx, *(inputs if cls.takes_arrays else args), **attrs)
-        finally:
-            grad_mode._set(enabled)
-        single = not isinstance(raw, tuple)
-        raw_outputs = (raw,) if single else raw
-        if cls.takes_arrays:
+        if cls.takes_arrays:  # raw arrays in, raw arrays out: nothing inside can record
+            if backend.scoped:
+                with backend.activate(cls.name):  # on the inputs' GPU (see Backend.activate)
+                    raw = cls.forward(ctx, *inputs, **attrs)
+            else:
+                raw = cls.forward(ctx, *inputs, **attrs)
+            raw_outputs = raw if isinstance(raw, tuple) else (raw,)
             arrays = raw_outputs
         else:
+            enabled = is_grad_enabled()
+            grad_mode._set(False)  # a Function's forward is never recorded (as under no_grad)
+            try:
+                with backend.activate(cls.name):
+                    raw = cls.forward(ctx, *args, **attrs)
+            finally:
+                grad_mode._set(enabled)
+            raw_outputs = raw if isinstance(raw, tuple) else (raw,)
             arrays = tuple(o._array if isinstance(o, tensor_type) else o for o in raw_outputs)
 
-        out_backend = cls.output_backend(backend, attrs)
-        if record:
+        out_backend = backend if cls.output_backend is Function.output_backend else cls.output_backend(backend, attrs)
+        make = tensor_type._make
+        if not record:
+            outputs = [make(a, out_backend) for a in arrays]
+        elif ctx.non_differentiable:
             skip = {id(o) for o in ctx.non_differentiable}
-            outputs = tuple(
-                tensor_type._make(a, out_backend, None if id(o) in skip else ctx, i)
-                for i, (a, o) in enumerate(zip(arrays, raw_outputs))
-            )
+            outputs = [make(a, out_backend, None if id(o) in skip else ctx, i)
+                       for i, (a, o) in enumerate(zip(arrays, raw_outputs))]
         else:
-            outputs = tuple(tensor_type._make(a, out_backend) for a in arrays)
-        if cls.is_view and tensors:
+            outputs = [make(a, out_backend, ctx, i) for i, a in enumerate(arrays)]
+        if cls.is_view and args and isinstance(args[0], tensor_type):
             outputs[0]._link_view(args[0], cls, attrs)
         if record:
-            ctx.next_functions = tuple(_edge(a) if needed else None for a, needed in zip(args, needs_grad))
+            ctx.next_functions = tuple(_edge(a) if needed else None for a, needed in zip(args, needs))
             ctx.inputs = tuple(
-                TensorInfo(a.shape, a.dtype, a.name) if isinstance(a, tensor_type) else None for a in args
+                TensorInfo(a._array.shape, a._array.dtype, a.name) if isinstance(a, tensor_type) else None
+                for a in args
             )
-            ctx.outputs = tuple(TensorInfo(o.shape, o.dtype) for o in outputs)
+            ctx.outputs = tuple(TensorInfo(o._array.shape, o._array.dtype) for o in outputs)
             if ctx._to_save:
                 ctx._saved = tuple(
                     _resolve_saved(cls, v, args, raw_outputs, outputs, tensor_type) for v in ctx._to_save
                 )
+                ctx._to_save = ()
             if anomaly.is_enabled():
                 ctx.forward_stack = traceback.format_stack()[:-1]
-        ctx._to_save = ()
-        return outputs[0] if single else outputs
+        return outputs[0] if not isinstance(raw, tuple) else tuple(outputs)
 
     @classmethod
     def output_backend(cls, input_backend: Any, attrs: dict[str, Any]) -> Any:
@@ -318,6 +339,14 @@ class Primitive(Function):
 
 
 _TENSOR_MODULE = None
+_TENSOR = None
+
+
+def _tensor_class() -> type:
+    """``minigrad.Tensor``, looked up once."""
+    global _TENSOR
+    _TENSOR = _tensor_module().Tensor
+    return _TENSOR
 
 
 def _tensor_module() -> Any:

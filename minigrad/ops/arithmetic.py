@@ -38,7 +38,8 @@ class Mul(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(ctx.input(0), ctx.input(1))
+        needs_a, needs_b = ctx.needs_input_grad  # each gradient needs only the other operand
+        ctx.save_for_backward(ctx.input(0) if needs_b else None, ctx.input(1) if needs_a else None)
         return a * b
 
     @staticmethod
