@@ -9,6 +9,7 @@ here is a thin call to a primitive in ``minigrad.ops`` or a composition of primi
 from __future__ import annotations
 
 import builtins
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -52,7 +53,7 @@ class Tensor:
 
     __slots__ = (
         "_array", "backend", "grad", "grad_fn", "requires_grad", "name", "_output_index",
-        "_hooks", "_retains_grad", "_version_counter", "_view", "__weakref__",
+        "_hooks", "_retains_grad", "_version_counter", "_view", "_views", "__weakref__",
     )
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
 
@@ -82,6 +83,7 @@ class Tensor:
     def _init(self, array: Any, backend: Any, grad_fn: Any, index: int) -> None:
         self._version_counter = None  # made on first use (see _counter)
         self._view = None  # a view op's output: (base, the view ops that lead from the base here)
+        self._views = None  # a base: the views of it made while recording (a WeakSet)
         self._array = array
         self.backend = backend
         self.grad = None
@@ -229,6 +231,10 @@ class Tensor:
         self._version_counter = source._counter()
         base, chain = source._view if source._view is not None else (source, ())
         self._view = (base, (*chain, (op, attrs)))
+        if is_grad_enabled():  # so an in-place op can re-read every view from the new base
+            if base._views is None:
+                base._views = weakref.WeakSet()
+            base._views.add(self)
 
     def clone(self) -> Tensor:
         return self * 1 if self.requires_grad else Tensor._make(self._array.copy(), self.backend)
@@ -810,13 +816,17 @@ class Tensor:
         """Make this tensor (just overwritten with ``result``) the output of ``result``'s node."""
         result.grad_fn._rebind_output(result._output_index, self)
         if self._view is None:
+            base = self
             self.grad_fn, self._output_index, self.requires_grad = result.grad_fn, result._output_index, True
-            return
-        base, chain = self._view
-        updated = shape.CopySlices.apply(base, result, chain=chain)
-        base.grad_fn, base._output_index, base.requires_grad = updated.grad_fn, 0, True
-        view = shape.replay_view(base, chain)  # this view, now read from the updated base
-        self.grad_fn, self._output_index, self.requires_grad = view.grad_fn, view._output_index, True
+        else:
+            base, chain = self._view
+            updated = shape.CopySlices.apply(base, result, chain=chain)
+            base.grad_fn, base._output_index, base.requires_grad = updated.grad_fn, 0, True
+        # Every view of the base (this one included) now reads the new values: as PyTorch
+        # regenerates a view's grad_fn after its base changed, read each again from the base.
+        for view in list(base._views or ()):
+            again = shape.replay_view(base, view._view[1])
+            view.grad_fn, view._output_index, view.requires_grad = again.grad_fn, again._output_index, True
 
     def _arithmetic_inplace(self, op: str, ufunc: str, other: Any, compute: Any) -> Tensor:
         """``+= -= *= /=``: NumPy's ``out=`` ufunc when nothing records, else ``_inplace``."""
