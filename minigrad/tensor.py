@@ -650,8 +650,7 @@ class Tensor:
                 f"shape {list(new_shape)} is invalid for input of size {self.numel()} "
                 f"(shape {list(self.shape)})"
             )
-        if new_shape == self.shape:
-            return self
+        # Even to the same shape: a new view object, as in PyTorch (y = x.view(x.shape); y is not x).
         return shape.Reshape.apply(self, shape=new_shape)
 
     view = reshape
@@ -694,8 +693,6 @@ class Tensor:
         if not in_range or sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: {dims} is not a permutation of the {self.ndim} dims of {self.shape}")
         dims = tuple(d % self.ndim for d in dims)
-        if dims == tuple(range(self.ndim)):
-            return self
         return shape.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -704,7 +701,7 @@ class Tensor:
         return self.permute(*order)
 
     def t(self) -> Tensor:
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return self.transpose(0, 1) if self.ndim == 2 else shape.Reshape.apply(self, shape=self.shape)
 
     def expand(self, *sizes: Any) -> Tensor:
         sizes = _shape_arg(sizes)
@@ -720,8 +717,6 @@ class Tensor:
                     f"expand: the size {n} of dim {i} must match {target[lead + i]} or be 1 "
                     f"(tensor {self.shape}, target {target})"
                 )
-        if target == self.shape:
-            return self
         return shape.Expand.apply(self, shape=target)
 
     def expand_as(self, other: Tensor) -> Tensor:

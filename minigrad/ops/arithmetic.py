@@ -54,7 +54,8 @@ class Div(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(ctx.input(0), ctx.input(1))
+        needs_a, needs_b = ctx.needs_input_grad  # d/da needs b; d/db needs a and b
+        ctx.save_for_backward(ctx.input(0) if needs_b else None, ctx.input(1))
         return a / b
 
     @staticmethod
@@ -83,9 +84,10 @@ class Pow(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
-        ctx.save_for_backward(ctx.input(0), ctx.input(1), ctx.output(0))
-        return out
+        # Only what the wanted gradients read, as PyTorch: d/da needs a and b, d/db needs a and out.
+        needs_a, needs_b = ctx.needs_input_grad
+        ctx.save_for_backward(ctx.input(0), ctx.input(1) if needs_a else None, ctx.output(0) if needs_b else None)
+        return a**b
 
     @staticmethod
     def backward(ctx, grad):
