@@ -80,7 +80,9 @@ def run_program(steps, values):
     return program
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(steps=programs(), seed=st.integers(0, 2**16))
 def test_random_inplace_programs_match_torch(torch, steps, seed):
     values = np.random.default_rng(seed).uniform(-1.0, 1.0, (3, 2))
