@@ -37,8 +37,8 @@ def _pair(value: Any, name: str, op: str, size: int = 2) -> tuple[int, ...]:
         values = values * size
     if len(values) != size:
         raise ArgumentError(
-            f"{op}: expected {name} to be a single integer value or a list of {size} values to match "
-            f"the {size} spatial dims, but got {name}={list(values)}"
+            f"{op}: {name} must be an int or a tuple of {size} ints (one per spatial dim), "
+            f"got {name}={list(values)}"
         )
     return values
 

@@ -169,13 +169,12 @@ def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op: str
     dilation = _pair(dilation, "dilation", op)
     for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if min(values) < 1:
-            raise ArgumentError(f"{op}: {name} must be greater than zero on every axis, got {values}")
+            raise ArgumentError(f"{op}: {name} must be >= 1 (greater than zero) on every axis, got {values}")
     if min(padding) < 0:
-        raise ArgumentError(f"{op}: pad must be non-negative on every axis, got {padding}")
+        raise ArgumentError(f"{op}: padding must be >= 0 on every axis, got {padding}")
     if any(p > k // 2 for p, k in zip(padding, kernel)):
         raise ArgumentError(
-            f"{op}: pad should be at most half of the kernel size, but got pad={padding} and "
-            f"kernel_size={kernel} (pad <= k // 2)"
+            f"{op}: padding {padding} must be at most half the kernel size {kernel} (pad <= k // 2)"
         )
     size = x.shape[2:]
     out = [
