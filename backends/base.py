@@ -42,6 +42,8 @@ class Backend:
     xp: Any
     type: str
     index: int = 0
+    #: Whether array work must run inside ``activate()`` (a GPU: make the device current).
+    scoped: bool = False
     #: Convolutions copy windows (im2col) in blocks of about this many bytes, each consumed by
     #: its GEMM while still in cache; None copies everything at once (what a GPU wants).
     conv_block_bytes: int | None = None

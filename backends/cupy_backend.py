@@ -106,6 +106,7 @@ class CupyBackend(Backend):
     """The GPU ``cuda:index``: arrays are ``cupy.ndarray``, randomness a per-GPU cuRAND generator."""
 
     type = "cuda"
+    scoped = True
 
     def __init__(self, index: int = 0) -> None:
         cupy = import_cupy()

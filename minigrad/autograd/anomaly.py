@@ -1,8 +1,9 @@
 """Anomaly mode (``torch.autograd.detect_anomaly``): find the op whose gradient went bad.
 
 While it is on, every recorded op remembers where in the user's code its forward ran, and the
-engine checks each gradient an op's backward returns: the first one holding NaN or inf raises,
-naming the op, which of its inputs the bad gradient is for, and that forward call.
+engine checks each gradient an op's backward returns: the first one holding NaN raises, naming
+the op, which of its inputs the bad gradient is for, and that forward call. As in PyTorch, only
+NaN counts: an infinite gradient is a legitimate value (1/x at 0) and passes.
 """
 
 from __future__ import annotations
@@ -48,16 +49,16 @@ class detect_anomaly:
 
 
 def check_gradients(node: Any, input_grads: tuple) -> None:
-    """Raise at the first gradient of ``node``'s backward holding NaN or inf."""
+    """Raise at the first gradient of ``node``'s backward holding NaN (PyTorch's message)."""
     for position, grad_value in enumerate(input_grads):
         if grad_value is None or not hasattr(grad_value, "_array"):
             continue
         xp = grad_value.backend.xp
-        if grad_value.dtype.kind in "fc" and not bool(xp.isfinite(grad_value._array).all()):
-            bad = "nan" if bool(xp.isnan(grad_value._array).any()) else "inf"
+        if grad_value.dtype.kind in "fc" and bool(xp.isnan(grad_value._array).any()):
             where = "".join(node.forward_stack or ["  (forward ran before anomaly mode was turned on)\n"])
             raise RuntimeError(
-                f"Function '{node.display_name}' returned {bad} values in its {position}th output "
-                f"(the gradient for its input {position}, shape {list(grad_value.shape)}).\n"
+                f"Function '{node.display_name}' returned nan values in its {position}th output. "
+                f"(It is the gradient for input {position} of {node.display_name}, shape "
+                f"{list(grad_value.shape)}.)\n"
                 f"Traceback of the forward call that caused the error:\n{where}"
             )

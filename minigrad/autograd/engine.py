@@ -152,6 +152,8 @@ class _Sinks:
 
     def node_outputs(self, node: Node, grads: list) -> None:
         """The summed gradient of each output of ``node``: hooks (which may replace it), then sinks."""
+        if not (node.output_hooks or node.retained_outputs or self.outputs):
+            return  # the common case: nobody registered anything on these outputs
         for index, hooks in node.output_hooks.items():
             for hook in hooks:
                 if grads[index] is not None:
@@ -162,13 +164,12 @@ class _Sinks:
             if grad_value is None:
                 continue
             key = (node, index)
-            if self.capture:
-                if key in self.outputs:
-                    self.captured[key] = grad_value
-                continue
-            tensor = self.outputs.get(key)
-            if tensor is None:
-                tensor = node.retained_outputs.get(index)
+            if self.capture and key in self.outputs:
+                self.captured[key] = grad_value
+            # retain_grad() fills .grad in autograd.grad too, as in PyTorch (leaves' .grad never).
+            tensor = node.retained_outputs.get(index)
+            if tensor is None and not self.capture:
+                tensor = self.outputs.get(key)
             if tensor is not None:
                 self._accumulate(tensor, grad_value)
 
@@ -224,10 +225,15 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
 
 
 def _run_node(node: Node, grads: list, visit: Any, sinks: _Sinks, pending: dict, retain_graph: bool) -> None:
-    wanted = tuple(
-        edge is not None and needed and (edge[0] in visit if isinstance(edge[0], Node) else sinks.wants_leaf(edge[0]))
-        for edge, needed in zip(node.next_functions, node.needs_input_grad)
-    )
+    if sinks.all_leaves:  # every input that requires grad is wanted
+        wanted = node.needs_input_grad
+    else:
+        wanted = tuple(
+            edge is not None
+            and needed
+            and (edge[0] in visit if isinstance(edge[0], Node) else sinks.wants_leaf(edge[0]))
+            for edge, needed in zip(node.next_functions, node.needs_input_grad)
+        )
     input_grads = _call_backward(node, grads, wanted)
     if anomaly.is_enabled():
         anomaly.check_gradients(node, input_grads)
@@ -298,7 +304,8 @@ def _add_pending(pending: dict, node: Node, index: int, grad_value: Any) -> None
 
 
 def _call_backward(node: Node, grads: list, wanted: tuple) -> tuple:
-    if node.materialize_grads and any(g is None for g in grads):  # zeros for unreached float outputs
+    if node.materialize_grads and (len(grads) > 1 or grads[0] is None) and any(g is None for g in grads):
+        # zeros for unreached float outputs
         tensor_type, xp = _tensor_module().Tensor, node.backend.xp
         grads = [
             tensor_type._make(xp.zeros(info.shape, dtype=info.dtype), node.backend)

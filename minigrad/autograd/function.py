@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import importlib
 import traceback
-from typing import Any, NamedTuple
+from typing import Any
 
 from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.autograd.saved import Role, TensorInfo, VersionCounter, input_role, output_role, resolve, unpack
+
+__all__ = ["Function", "Node", "Primitive", "TensorInfo", "VersionCounter", "primitives"]
 
 REGISTRY: dict[str, type[Function]] = {}
 
@@ -44,41 +47,6 @@ FREED_GRAPH_MESSAGE = (
 def primitives() -> dict[str, type[Function]]:
     """Every registered op, by name: built-in primitives and user-defined Functions."""
     return dict(REGISTRY)
-
-
-class TensorInfo(NamedTuple):
-    """What a node remembers of one of its inputs or outputs."""
-
-    shape: tuple[int, ...]
-    dtype: Any
-    name: str | None = None
-
-
-class VersionCounter:
-    """How many in-place edits a storage has seen; every tensor viewing it shares the counter."""
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0
-
-
-class Role(NamedTuple):
-    """What ``ctx.input(i)``, ``ctx.output(i)`` and ``ctx.constant(v)`` hand to save_for_backward."""
-
-    kind: str  # "input", "output" or "constant"
-    index: int
-    value: Any = None
-
-
-class SavedValue:
-    """One saved value: the tensor (or array) and the storage version it was saved at."""
-
-    __slots__ = ("kind", "index", "value", "counter", "version")
-
-    def __init__(self, kind: str, index: int, value: Any, counter: VersionCounter | None) -> None:
-        self.kind, self.index, self.value, self.counter = kind, index, value, counter
-        self.version = None if counter is None else counter.value
 
 
 class Node:
@@ -97,28 +65,35 @@ class Node:
             ``None`` for outputs no gradient reached.
     """
 
-    __slots__ = (
-        "function", "backend", "attrs", "next_functions", "needs_input_grad", "inputs", "outputs",
-        "retained_outputs", "output_hooks", "materialize_grads", "forward_stack", "non_differentiable",
-        "_to_save", "_saved", "_freed", "__weakref__", "__dict__",  # __dict__: ctx.anything = ... works
-    )
+    # Defaults live on the class, so a node costs four attribute writes (this runs for every
+    # op); hooks and retain_grad make their dicts on first use (add_output_hook, retain_output).
+    next_functions: tuple = ()
+    inputs: tuple = ()
+    outputs: tuple = ()
+    retained_outputs: dict = {}  # read-only default; retain_output() makes the node's own
+    output_hooks: dict = {}  # read-only default; add_output_hook() makes the node's own
+    materialize_grads = True
+    forward_stack: list[str] | None = None  # where forward ran (anomaly mode only)
+    non_differentiable: tuple = ()
+    _to_save: tuple = ()
+    _saved: tuple = ()
+    _freed = False
 
-    def __init__(self, function: type[Function], backend: Any, attrs: dict[str, Any]) -> None:
+    def __init__(self, function: type[Function], backend: Any, attrs: dict[str, Any], needs: tuple) -> None:
         self.function = function
         self.backend = backend
         self.attrs = attrs
-        self.next_functions: tuple = ()
-        self.needs_input_grad: tuple[bool, ...] = ()
-        self.inputs: tuple[TensorInfo | None, ...] = ()
-        self.outputs: tuple[TensorInfo, ...] = ()
-        self.retained_outputs: dict[int, Any] = {}
-        self.output_hooks: dict[int, list] = {}  # per output: hooks registered on that tensor
-        self.materialize_grads = True
-        self.forward_stack: list[str] | None = None  # where forward ran (anomaly mode only)
-        self.non_differentiable: tuple = ()
-        self._to_save: tuple = ()
-        self._saved: tuple[SavedValue | None, ...] = ()
-        self._freed = False
+        self.needs_input_grad = needs
+
+    def retain_output(self, index: int, tensor: Any) -> None:
+        if "retained_outputs" not in self.__dict__:
+            self.retained_outputs = {}
+        self.retained_outputs[index] = tensor
+
+    def add_output_hook(self, index: int, hook: Any) -> None:
+        if "output_hooks" not in self.__dict__:
+            self.output_hooks = {}
+        self.output_hooks.setdefault(index, []).append(hook)
 
     # --- what forward and backward use ----------------------------------------------------
     @property
@@ -132,11 +107,11 @@ class Node:
 
     def input(self, index: int) -> Role:
         """Mark positional input ``index`` for ``save_for_backward``."""
-        return Role("input", index)
+        return input_role(index)
 
     def output(self, index: int = 0) -> Role:
         """Mark output ``index`` for ``save_for_backward``."""
-        return Role("output", index)
+        return output_role(index)
 
     def constant(self, value: Any) -> Role:
         """Mark an array computed inside forward (a mask, an index) for ``save_for_backward``."""
@@ -149,7 +124,7 @@ class Node:
         A ``Function`` (Tensor flavour) may also pass its input and output Tensors themselves, as
         in PyTorch; they are recognised by identity with the Tensor objects.
         """
-        self._to_save = values
+        self._to_save = values  # resolved (or dropped, when nothing records) by apply
 
     def set_materialize_grads(self, value: bool) -> None:
         """``False``: backward gets ``None`` for outputs no gradient reached (PyTorch's name)."""
@@ -164,34 +139,7 @@ class Node:
         """The saved values as Tensors, each checked against in-place edits since it was saved."""
         if self._freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        return tuple(None if saved is None else self._unpack(saved) for saved in self._saved)
-
-    def _unpack(self, saved: SavedValue) -> Any:
-        if saved.counter is not None and saved.counter.value != saved.version:
-            if saved.kind == "input":
-                info = self.inputs[saved.index]
-            elif saved.kind == "output":
-                info = self.outputs[saved.index]
-            else:
-                info = TensorInfo(saved.value.shape, saved.value.dtype)
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{info.dtype} tensor of shape {list(info.shape)}], which is "
-                f"{saved.kind} {saved.index} of {self.display_name}, is at version "
-                f"{saved.counter.value}; expected version {saved.version} instead. Hint: compute "
-                "the new value out of place (y = y * 2 instead of y *= 2), or .clone() the tensor "
-                "before editing it; minigrad.autograd.set_detect_anomaly(True) shows the forward call."
-            )
-        if saved.kind == "input":
-            return saved.value
-        tensor_type = _tensor_module().Tensor
-        if saved.kind == "output":
-            tensor = tensor_type._make(saved.value, self.backend, self, saved.index)
-            tensor._version_counter = saved.counter
-            return tensor
-        if self.backend.is_array(saved.value):
-            return tensor_type._make(saved.value, self.backend)
-        return saved.value  # a Python scalar, or a Tensor saved as a constant
+        return tuple(None if saved is None else unpack(self, saved) for saved in self._saved)
 
     def _rebind_output(self, index: int, tensor: Any) -> None:
         """Output ``index`` now lives in ``tensor``'s storage (after an in-place op wrote it there)."""
@@ -246,64 +194,74 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **attrs: Any) -> Any:
-        # This runs for every op, so it is written for speed: one pass over the arguments, and
-        # the grad-mode flag switched directly instead of through a no_grad() object.
-        tensor_type = _tensor_module().Tensor
-        tensors, needs_grad, inputs = [], [], []
+        # This runs for every op (and for every op of every backward), so it is written for
+        # speed: one pass over the arguments, a Node of four attribute writes, and no grad-mode
+        # switch or device scope where none is needed.
+        tensor_type = _TENSOR or _tensor_class()
+        backend, any_grad, needs, inputs = None, False, [], []
         for a in args:
             if isinstance(a, tensor_type):
-                tensors.append(a)
-                needs_grad.append(a.requires_grad)
+                if backend is None:
+                    backend = a.backend
+                elif a.backend is not backend:
+                    _tensor_module().common_backend([t for t in args if isinstance(t, tensor_type)], cls.name)
+                needs.append(a.requires_grad)
+                any_grad = any_grad or a.requires_grad
                 inputs.append(a._array)
             else:
-                needs_grad.append(False)
+                needs.append(False)
                 inputs.append(a)
-        backend = tensors[0].backend if tensors else None
-        if backend is None or any(t.backend is not backend for t in tensors):
-            backend = _tensor_module().common_backend(tensors, cls.name)  # or a clear error
-        enabled = is_grad_enabled()
-        record = enabled and any(needs_grad)
-        ctx = Node(cls, backend, attrs)
-        ctx.needs_input_grad = tuple(needs_grad)
+        if backend is None:
+            backend = _tensor_module().common_backend([], cls.name)
+        record = any_grad and is_grad_enabled()
+        ctx = Node(cls, backend, attrs, tuple(needs))
 
-        grad_mode._set(False)  # forward itself is never recorded (as under no_grad)
-        try:
-            with backend.activate(cls.name):  # on the inputs' GPU (see Backend.activate)
-                raw = cls.forward(ctx, *(inputs if cls.takes_arrays else args), **attrs)
-        finally:
-            grad_mode._set(enabled)
-        single = not isinstance(raw, tuple)
-        raw_outputs = (raw,) if single else raw
-        if cls.takes_arrays:
+        if cls.takes_arrays:  # raw arrays in, raw arrays out: nothing inside can record
+            if backend.scoped:
+                with backend.activate(cls.name):  # on the inputs' GPU (see Backend.activate)
+                    raw = cls.forward(ctx, *inputs, **attrs)
+            else:
+                raw = cls.forward(ctx, *inputs, **attrs)
+            raw_outputs = raw if isinstance(raw, tuple) else (raw,)
             arrays = raw_outputs
         else:
+            enabled = is_grad_enabled()
+            grad_mode._set(False)  # a Function's forward is never recorded (as under no_grad)
+            try:
+                with backend.activate(cls.name):
+                    raw = cls.forward(ctx, *args, **attrs)
+            finally:
+                grad_mode._set(enabled)
+            raw_outputs = raw if isinstance(raw, tuple) else (raw,)
             arrays = tuple(o._array if isinstance(o, tensor_type) else o for o in raw_outputs)
 
-        out_backend = cls.output_backend(backend, attrs)
-        if record:
+        out_backend = backend if cls.output_backend is Function.output_backend else cls.output_backend(backend, attrs)
+        make = tensor_type._make
+        if not record:
+            outputs = [make(a, out_backend) for a in arrays]
+        elif ctx.non_differentiable:
             skip = {id(o) for o in ctx.non_differentiable}
-            outputs = tuple(
-                tensor_type._make(a, out_backend, None if id(o) in skip else ctx, i)
-                for i, (a, o) in enumerate(zip(arrays, raw_outputs))
-            )
+            outputs = [make(a, out_backend, None if id(o) in skip else ctx, i)
+                       for i, (a, o) in enumerate(zip(arrays, raw_outputs))]
         else:
-            outputs = tuple(tensor_type._make(a, out_backend) for a in arrays)
-        if cls.is_view and tensors:
+            outputs = [make(a, out_backend, ctx, i) for i, a in enumerate(arrays)]
+        if cls.is_view and args and isinstance(args[0], tensor_type):
             outputs[0]._link_view(args[0], cls, attrs)
         if record:
-            ctx.next_functions = tuple(_edge(a) if needed else None for a, needed in zip(args, needs_grad))
+            ctx.next_functions = tuple(_edge(a) if needed else None for a, needed in zip(args, needs))
             ctx.inputs = tuple(
-                TensorInfo(a.shape, a.dtype, a.name) if isinstance(a, tensor_type) else None for a in args
+                TensorInfo(a._array.shape, a._array.dtype, a.name) if isinstance(a, tensor_type) else None
+                for a in args
             )
-            ctx.outputs = tuple(TensorInfo(o.shape, o.dtype) for o in outputs)
+            ctx.outputs = tuple(TensorInfo(o._array.shape, o._array.dtype) for o in outputs)
             if ctx._to_save:
                 ctx._saved = tuple(
-                    _resolve_saved(cls, v, args, raw_outputs, outputs, tensor_type) for v in ctx._to_save
+                    resolve(cls, v, args, raw_outputs, outputs, tensor_type) for v in ctx._to_save
                 )
+                ctx._to_save = ()
             if anomaly.is_enabled():
                 ctx.forward_stack = traceback.format_stack()[:-1]
-        ctx._to_save = ()
-        return outputs[0] if single else outputs
+        return outputs[0] if not isinstance(raw, tuple) else tuple(outputs)
 
     @classmethod
     def output_backend(cls, input_backend: Any, attrs: dict[str, Any]) -> Any:
@@ -318,6 +276,14 @@ class Primitive(Function):
 
 
 _TENSOR_MODULE = None
+_TENSOR = None
+
+
+def _tensor_class() -> type:
+    """``minigrad.Tensor``, looked up once."""
+    global _TENSOR
+    _TENSOR = _tensor_module().Tensor
+    return _TENSOR
 
 
 def _tensor_module() -> Any:
@@ -334,38 +300,3 @@ def _edge(arg: Any) -> tuple:
     if arg.grad_fn is not None:
         return (arg.grad_fn, arg._output_index)
     return (arg, 0)  # a leaf: its gradient accumulates into arg.grad
-
-
-def _resolve_saved(
-    cls: type, value: Any, args: tuple, raw_outputs: tuple, outputs: tuple, tensor_type: type
-) -> SavedValue | None:
-    """Turn what forward passed to ``save_for_backward`` into a :class:`SavedValue`."""
-    if value is None:
-        return None
-    if isinstance(value, Role):
-        if value.kind == "input":
-            arg = args[value.index]
-            if not isinstance(arg, tensor_type):
-                return SavedValue("constant", value.index, arg, None)  # a Python scalar operand
-            return SavedValue("input", value.index, arg, arg._counter())
-        if value.kind == "output":
-            out = outputs[value.index]
-            return SavedValue("output", value.index, out._array, out._counter())
-        return SavedValue("constant", -1, value.value, None)
-    if isinstance(value, tensor_type) and not cls.takes_arrays:
-        for index, arg in enumerate(args):
-            if value is arg:
-                return SavedValue("input", index, arg, arg._counter())
-        for index, out in enumerate(raw_outputs):
-            if value is out:
-                return SavedValue("output", index, outputs[index]._array, outputs[index]._counter())
-        constant = tensor_type._make(value._array, value.backend)  # an intermediate: outside the graph
-        constant._version_counter = value._counter()
-        return SavedValue("constant", -1, constant, value._counter())
-    if isinstance(value, (int, float, bool)) and not cls.takes_arrays:
-        return SavedValue("constant", -1, value, None)
-    raise TypeError(
-        f"{cls.name}.forward: save_for_backward got a {type(value).__name__}; say what it is: "
-        "ctx.input(i), ctx.output(i) or ctx.constant(value)"
-        + ("" if cls.takes_arrays else " (or pass the input or output Tensor itself)")
-    )

@@ -1,12 +1,21 @@
 """Elementwise math primitives: exp, log, sqrt, abs, clamp, relu, sigmoid, tanh, where.
 
-A mask computed in forward (where relu passes, where clamp clips) is saved as a constant: its
-derivative is zero almost everywhere, so higher-order gradients stay correct.
+Each op saves what PyTorch's saves (relu its output, clamp and abs their input), so the same
+in-place edits are caught. A mask made from it in backward (where relu passes, where clamp
+clips) is a constant: its derivative is zero almost everywhere, so higher orders stay correct.
 """
 
 from __future__ import annotations
 
 from minigrad.autograd.function import Primitive
+from minigrad.backends.dtypes import result_type
+
+
+def _constant(ctx, array):
+    """A mask computed in backward: a tensor outside the graph (its derivative is zero)."""
+    from minigrad.tensor import Tensor
+
+    return Tensor._make(array, ctx.backend)
 
 
 class Exp(Primitive):
@@ -58,13 +67,13 @@ class Abs(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        ctx.save_for_backward(ctx.constant(ctx.xp.sign(a)))
+        ctx.save_for_backward(ctx.input(0))
         return ctx.xp.abs(a)
 
     @staticmethod
     def backward(ctx, grad):
-        (sign,) = ctx.saved_tensors
-        return grad * sign
+        (a,) = ctx.saved_tensors
+        return grad * _constant(ctx, ctx.xp.sign(a._array))
 
 
 class Clamp(Primitive):
@@ -74,18 +83,19 @@ class Clamp(Primitive):
 
     @staticmethod
     def forward(ctx, a, *, min=None, max=None):  # noqa: A002  (PyTorch's names)
-        inside = ctx.xp.ones(a.shape, dtype=a.dtype)
-        if min is not None:
-            inside *= a >= min
-        if max is not None:
-            inside *= a <= max
-        ctx.save_for_backward(ctx.constant(inside))
+        ctx.save_for_backward(ctx.input(0))
         return ctx.xp.clip(a, min, max).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
-        (inside,) = ctx.saved_tensors
-        return grad * inside
+        (a,) = ctx.saved_tensors
+        low, high = ctx.attrs["min"], ctx.attrs["max"]
+        inside = ctx.xp.ones(a.shape, dtype=grad.dtype)
+        if low is not None:
+            inside *= a._array >= low
+        if high is not None:
+            inside *= a._array <= high
+        return grad * _constant(ctx, inside)
 
 
 class Relu(Primitive):
@@ -93,14 +103,13 @@ class Relu(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        out = ctx.xp.maximum(a, 0)
-        ctx.save_for_backward(ctx.constant(out > 0))
-        return out
+        ctx.save_for_backward(ctx.output(0))  # as PyTorch: an in-place edit of the output is caught
+        return ctx.xp.maximum(a, 0)
 
     @staticmethod
     def backward(ctx, grad):
-        (positive,) = ctx.saved_tensors
-        return grad * positive
+        (out,) = ctx.saved_tensors
+        return grad * _constant(ctx, out._array > 0)
 
 
 class Sigmoid(Primitive):
@@ -157,9 +166,22 @@ class Where(Primitive):
 
 
 def where(condition, a, b):
-    """Differentiable in ``a`` and ``b``; scalars are accepted for either."""
-    from minigrad.tensor import Tensor
+    """Differentiable in ``a`` and ``b``; scalars are accepted for either. The result has
+    PyTorch's promoted dtype of ``a`` and ``b`` (``where(mask, int_tensor, 2.5)`` is float32)."""
+    from minigrad import backends
+    from minigrad.tensor import Tensor, _cast_operand, broadcast_shapes
 
+    backend = condition.backend if isinstance(condition, Tensor) else None
     if isinstance(condition, Tensor):
         condition = condition._array
+    dtype = result_type(a, b)
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if not tensors:  # where(mask, 1.0, 0.0)
+        backend = backend or backends.get()
+        a = Tensor._make(backend.xp.asarray(a, dtype=dtype), backend)
+    a = _cast_operand(a, dtype, b) if isinstance(a, Tensor) else a
+    b = _cast_operand(b, dtype, a) if isinstance(b, Tensor) else b
+    shapes = [condition.shape] + [x.shape for x in (a, b) if isinstance(x, Tensor)]
+    if len(set(shapes)) > 1:
+        broadcast_shapes(broadcast_shapes(shapes[0], shapes[1], "where"), shapes[-1], "where")
     return Where.apply(condition, a, b)

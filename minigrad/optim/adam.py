@@ -95,6 +95,7 @@ class Adam(Optimizer):
             second_moment = maximum
         denominator = xp.sqrt(second_moment) / bias_correction2_sqrt + eps
         param._array -= step_size * (exp_avg / denominator)
+        param._mark_modified()  # a backward that saved this parameter must see the step
 
 
 def _lerp_(start: Any, end: Any, weight: float) -> None:

@@ -73,4 +73,5 @@ class SGD(Optimizer):
                             buffer._array += grad if dampening == 0 else (1 - dampening) * grad
                         grad = grad + momentum * buffer._array if group["nesterov"] else buffer._array
                     param._array -= lr * grad
+                    param._mark_modified()  # a backward that saved this parameter must see the step
         return loss

@@ -79,3 +79,4 @@ def _update(running: Tensor, batch_stat, momentum: float) -> None:
     """``running = (1 - momentum) * running + momentum * batch_stat``, in place, in its dtype."""
     running._array *= 1 - momentum
     running._array += (momentum * batch_stat).astype(running.dtype, copy=False)
+    running._mark_modified()
