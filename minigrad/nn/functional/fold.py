@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import fold as fold_ops
 from minigrad.ops.conv import output_size as blocks_along
 from minigrad.tensor import Tensor
@@ -39,7 +40,7 @@ def unfold(
     """
     _require_float_tensor(input, "unfold")
     if input.ndim not in (3, 4) or 0 in input.shape[-3:]:
-        raise RuntimeError(
+        raise ShapeError(
             "unfold: expected a 4-D input (N, C, H, W) (N may be 0) or a 3-D unbatched one "
             f"(C, H, W) with non-zero C, H and W, got shape {list(input.shape)}"
         )
@@ -47,7 +48,7 @@ def unfold(
     size = tuple(input.shape[-2:])
     blocks = tuple(blocks_along(*axis) for axis in zip(size, kernel, stride, padding, dilation))
     if min(blocks) < 1:
-        raise RuntimeError(
+        raise ShapeError(
             f"unfold: input of spatial size {size} with kernel_size={kernel}, dilation={dilation}, "
             f"padding={padding} gives {blocks[0]} x {blocks[1]} sliding blocks, but there must be at "
             "least one: pad more, or use a smaller kernel or dilation"
@@ -82,7 +83,7 @@ def fold(
     """
     _require_float_tensor(input, "fold")
     if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
-        raise RuntimeError(
+        raise ShapeError(
             "fold: expected a 3-D input (N, C * kh * kw, L) (N may be 0) or a 2-D unbatched one "
             f"(C * kh * kw, L) with non-zero sizes, got shape {list(input.shape)}"
         )
@@ -91,13 +92,13 @@ def fold(
     rows, length = input.shape[-2:]
     taps = kernel[0] * kernel[1]
     if rows % taps:
-        raise RuntimeError(
+        raise ShapeError(
             f"fold: the input's dimension {input.ndim - 2} (size {rows}) must be divisible by the "
             f"kernel's {kernel[0]} * {kernel[1]} = {taps} taps: it holds C * kh * kw rows"
         )
     blocks = tuple(blocks_along(*axis) for axis in zip(size, kernel, stride, padding, dilation))
     if min(blocks) < 1 or blocks[0] * blocks[1] != length:
-        raise RuntimeError(
+        raise ShapeError(
             f"fold: output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
             f"stride={stride} give {max(blocks[0], 0)} * {max(blocks[1], 0)} = "
             f"{max(blocks[0], 0) * max(blocks[1], 0)} sliding blocks, but the input's last dimension "
@@ -114,8 +115,9 @@ def fold(
 def _require_float_tensor(value: Any, op: str) -> None:
     if not isinstance(value, Tensor):
         raise TypeError(f"{op}: input must be a minigrad.Tensor, got {type(value).__name__}")
-    if value.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got {value.dtype}; convert it with .float()")
+    if value.dtype.kind != "f":  # PyTorch: "im2col_out_cpu" not implemented for 'Long'
+        raise UnsupportedDTypeError(
+            f"{op}: input must be floating point, got {value.dtype}; convert it with .float()")
 
 
 def _pair(value: Any, name: str, op: str) -> tuple[int, int]:
@@ -127,7 +129,7 @@ def _pair(value: Any, name: str, op: str) -> tuple[int, int]:
     except TypeError:
         raise TypeError(f"{op}: {name} must be an int or a tuple of 2 ints, got {value!r}") from None
     if len(values) != 2:
-        raise RuntimeError(f"{op}: {name} must be an int or a tuple of 2 ints, got {value!r}")
+        raise ArgumentError(f"{op}: {name} must be an int or a tuple of 2 ints, got {value!r}")
     return values
 
 
@@ -138,7 +140,7 @@ def _arguments(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: A
     stride = _pair(stride, "stride", op)
     for name, values in (("kernel_size", kernel), ("dilation", dilation), ("stride", stride)):
         if min(values) < 1:
-            raise RuntimeError(f"{op}: {name} must be greater than zero, got {values}")
+            raise ArgumentError(f"{op}: {name} must be greater than zero, got {values}")
     if min(padding) < 0:
-        raise RuntimeError(f"{op}: padding must be non-negative, got {padding}")
+        raise ArgumentError(f"{op}: padding must be non-negative, got {padding}")
     return kernel, dilation, padding, stride
