@@ -32,10 +32,12 @@ from minigrad.tensor import Tensor
 DEFAULT_BUCKET_CAP_MB = 25.0
 FIRST_BUCKET_MB = 1.0
 
-# What a hook sees: gradients stay local (no DDP forward since the last reduction, no_sync()),
-# or this iteration's gradients are being collected. After the reduction the reducer is idle
-# again, as PyTorch's (a backward through ``ddp.module`` alone accumulates locally).
-IDLE, COLLECTING = "idle", "collecting"
+# What a hook sees: gradients stay local (no_sync(), or no DDP forward yet), this iteration's
+# gradients are being collected, or they have been averaged. A gradient arriving then is an
+# error: it would be added, un-averaged, on top of the average (two forwards and one backward,
+# a second backward through one forward, or a backward through ``ddp.module`` alone). PyTorch
+# accumulates such gradients locally without a word; replicas then silently drift apart.
+IDLE, COLLECTING, REDUCED = "idle", "collecting", "reduced"
 
 
 class Bucket:
@@ -143,11 +145,12 @@ class Reducer:
     def on_gradient(self, index: int, grad: Tensor) -> Tensor | None:
         if self.state == IDLE:
             return None  # an ordinary local accumulation
-        if self.expected[index] == 0:
+        if self.state == REDUCED or self.expected[index] == 0:
             raise RuntimeError(
                 f"DistributedDataParallel: parameter {self.names[index]!r} received a gradient after "
-                "its bucket was averaged over the ranks. Call the DDP module's forward before every "
-                "backward (one backward per forward), and do not backward twice through one forward."
+                "its bucket was averaged over the ranks. Call the DDP module itself (not ddp.module) "
+                "once before every backward, and backward once per forward (no_sync() accumulates "
+                "gradients over several forward/backward pairs)."
             )
         self.arrived = True
         with grad.backend.activate():
@@ -215,7 +218,7 @@ class Reducer:
                     else:
                         param.grad._array[...] = slot
                         param.grad._mark_modified()
-        self.state = IDLE
+        self.state = REDUCED
 
 
 def _zero_gradient(param: Tensor) -> Tensor:
