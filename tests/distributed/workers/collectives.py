@@ -38,7 +38,8 @@ def expected_reduction(op: dist.ReduceOp, arrays: list[np.ndarray]) -> np.ndarra
     reduce = {
         dist.ReduceOp.SUM: lambda s: s.sum(0, dtype=dtype), dist.ReduceOp.PRODUCT: lambda s: s.prod(0, dtype=dtype),
         dist.ReduceOp.MIN: lambda s: s.min(0), dist.ReduceOp.MAX: lambda s: s.max(0),
-        dist.ReduceOp.BAND: lambda s: np.bitwise_and.reduce(s, 0), dist.ReduceOp.BOR: lambda s: np.bitwise_or.reduce(s, 0),
+        dist.ReduceOp.BAND: lambda s: np.bitwise_and.reduce(s, 0),
+        dist.ReduceOp.BOR: lambda s: np.bitwise_or.reduce(s, 0),
         dist.ReduceOp.BXOR: lambda s: np.bitwise_xor.reduce(s, 0),
     }
     if op is dist.ReduceOp.AVG:

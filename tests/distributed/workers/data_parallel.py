@@ -13,13 +13,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from minigrad.models import LeNet
 
 import minigrad
 import minigrad.distributed as dist
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad import optim
-from minigrad.models import LeNet
 from minigrad.nn.parallel import DistributedDataParallel as DDP
 
 
@@ -44,7 +44,8 @@ def shard(array: np.ndarray, rank: int, world: int) -> np.ndarray:
 
 
 def max_difference(a: nn.Module, b: nn.Module) -> float:
-    return max(float(np.abs(p.detach().numpy() - q.detach().numpy()).max()) for p, q in zip(a.parameters(), b.parameters()))
+    pairs = zip(a.parameters(), b.parameters())
+    return max(float(np.abs(p.detach().numpy() - q.detach().numpy()).max()) for p, q in pairs)
 
 
 def check_training_matches_one_process(rank: int, world: int, mnist_dir: str | None) -> None:
@@ -101,7 +102,8 @@ def check_buckets_shared_and_unused_parameters(rank: int, world: int) -> None:
     for r in range(world):
         reference.zero_grad()
         reference(inputs[r], r).pow(2).mean().backward()
-        local.append({name: None if p.grad is None else p.grad.numpy().copy() for name, p in reference.named_parameters()})
+        local.append({name: None if p.grad is None else p.grad.numpy().copy()
+                      for name, p in reference.named_parameters()})
     for name, param in model.named_parameters():
         grads = [g[name] for g in local]
         if all(g is None for g in grads):
