@@ -7,14 +7,18 @@ raises :class:`DistBackendError` when it has not finished within the process gro
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from minigrad.distributed.errors import DistBackendError
 
-# Waiting polls the backend, sleeping a little more each round (to this many seconds), so a
-# waiting rank leaves the CPU to the ranks that still compute (they often share cores).
+# Waiting polls the backend. MPI moves a message in several rounds, each needing both ranks
+# inside an MPI call, so a short wait spins (yielding the core to any other runnable process
+# between polls) for this long; then it sleeps a little more each round, up to _LONGEST_SLEEP,
+# so a long wait leaves the CPU to the ranks that still compute.
+_SPIN_SECONDS = 5e-3
 _LONGEST_SLEEP = 1e-3
 
 
@@ -66,6 +70,9 @@ class Work:
         """Block until the operation has finished; ``True``. ``timeout`` replaces the process
         group's (counted from the start of the operation)."""
         limit = (self._timeout if timeout is None else timeout).total_seconds()
+        spin_until = time.monotonic() + _SPIN_SECONDS
+        while not self.is_completed() and time.monotonic() < spin_until:
+            os.sched_yield()
         sleep = 0.0
         while not self.is_completed():
             if time.monotonic() - self._started > limit:
