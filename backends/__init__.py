@@ -12,6 +12,7 @@ importing minigrad never imports CuPy.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 
 from minigrad.backends.base import Backend, BackendUnavailableError, parse_device
@@ -31,6 +32,9 @@ _factories: dict[str, Callable[[int], Backend]] = {}
 _probes: dict[str, Callable[[], str | None]] = {}
 _cache: dict[str, Backend] = {}
 _seed: int | None = None
+# One backend per device, even when several threads make their first tensors at once: a
+# second backend for "cpu" would make their tensors look like they live on different devices.
+_lock = threading.RLock()
 
 
 def register(
@@ -43,10 +47,11 @@ def register(
     ``factory(index)`` builds the backend for ``"name:index"``. ``probe()`` (optional) returns
     ``None`` when the backend can run here, or the reason it cannot, without side effects.
     """
-    _factories[name] = factory
-    _probes[name] = probe or (lambda: None)
-    for key in [k for k in _cache if k.split(":")[0] == name]:
-        del _cache[key]
+    with _lock:
+        _factories[name] = factory
+        _probes[name] = probe or (lambda: None)
+        for key in [k for k in _cache if k.split(":")[0] == name]:
+            del _cache[key]
 
 
 def get(device: object = None) -> Backend:
@@ -58,23 +63,28 @@ def get(device: object = None) -> Backend:
     kind, index = parse_device(device)
     key = f"{kind}:{index}"
     backend = _cache.get(key)
-    if backend is None:
-        if kind not in _factories:
-            known = ", ".join(sorted(_factories))
-            raise ValueError(f"unknown device {str(device)!r}: known device types are {known}")
-        backend = _factories[kind](index)
-        if _seed is not None:
-            backend.manual_seed(_seed)
-        _cache[key] = backend
+    if backend is not None:
+        return backend
+    with _lock:
+        backend = _cache.get(key)  # another thread may have made it while this one waited
+        if backend is None:
+            if kind not in _factories:
+                known = ", ".join(sorted(_factories))
+                raise ValueError(f"unknown device {str(device)!r}: known device types are {known}")
+            backend = _factories[kind](index)
+            if _seed is not None:
+                backend.manual_seed(_seed)
+            _cache[key] = backend
     return backend
 
 
 def manual_seed(seed: int) -> None:
     """Seed every backend created so far, and every one created later, with ``seed``."""
     global _seed
-    _seed = seed
-    for backend in _cache.values():
-        backend.manual_seed(seed)
+    with _lock:
+        _seed = seed
+        for backend in _cache.values():
+            backend.manual_seed(seed)
 
 
 def available() -> dict[str, str | None]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numbers
+import operator
 from typing import Any
 
 from minigrad import backends
 from minigrad.backends.dtypes import DEFAULT_FLOAT, as_dtype
+from minigrad.errors import ArgumentError, UnsupportedDTypeError
 from minigrad.tensor import Tensor, _shape_arg
 
 
@@ -19,6 +21,20 @@ def _finish(array: Any, backend: Any, requires_grad: bool) -> Tensor:
 
 def _float_dtype(dtype: Any) -> Any:
     return DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+
+
+def _size(size: tuple, op: str) -> tuple[int, ...]:
+    """A new tensor's shape from ``f(2, 3)`` or ``f((2, 3))``: integers, none negative."""
+    try:
+        shape = _shape_arg(size)
+    except TypeError as error:
+        raise TypeError(f"{op}(): argument 'size': {error}") from None
+    if any(n < 0 for n in shape):
+        raise ArgumentError(
+            f"{op}: Trying to create tensor with negative dimension {min(shape)}: {list(shape)}; "
+            "every size must be >= 0"
+        )
+    return shape
 
 
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -43,17 +59,17 @@ def from_numpy(array: Any) -> Tensor:
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     backend = backends.get(device)
-    return _finish(backend.xp.zeros(_shape_arg(size), dtype=_float_dtype(dtype)), backend, requires_grad)
+    return _finish(backend.xp.zeros(_size(size, "zeros"), dtype=_float_dtype(dtype)), backend, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     backend = backends.get(device)
-    return _finish(backend.xp.ones(_shape_arg(size), dtype=_float_dtype(dtype)), backend, requires_grad)
+    return _finish(backend.xp.ones(_size(size, "ones"), dtype=_float_dtype(dtype)), backend, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     backend = backends.get(device)
-    return _finish(backend.xp.empty(_shape_arg(size), dtype=_float_dtype(dtype)), backend, requires_grad)
+    return _finish(backend.xp.empty(_size(size, "empty"), dtype=_float_dtype(dtype)), backend, requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -63,12 +79,15 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requ
             dtype = "bool"
         else:
             dtype = "int64" if isinstance(fill_value, numbers.Integral) else DEFAULT_FLOAT
-    shape = (size,) if isinstance(size, int) else tuple(size)
+    shape = _size((size,), "full")
     return _finish(backend.xp.full(shape, fill_value, dtype=as_dtype(dtype)), backend, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     backend = backends.get(device)
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and _size((value,), "eye")[0] < 0:
+            raise ArgumentError(f"eye: {name} must be greater or equal to 0, got {value}")
     return _finish(backend.xp.eye(n, m, dtype=_float_dtype(dtype)), backend, requires_grad)
 
 
@@ -86,20 +105,71 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included, as ``torch.linspace``.
+
+    PyTorch's formula: the first half counts up from ``start``, the second half down from
+    ``end`` (so both ends are exact), in ``dtype``. For an integer dtype, ``start`` and ``end``
+    are truncated to integers first and the steps computed in float64, then truncated
+    (``linspace(0.6, 3.6, 3, dtype=int64)`` is ``[0, 1, 3]``).
+    """
+    steps = operator.index(steps)
+    if steps < 0:
+        raise ArgumentError(f"linspace: number of steps must be non-negative, got {steps}")
+    dtype = _float_dtype(dtype)
+    if dtype.kind == "b":
+        raise UnsupportedDTypeError('linspace: "linspace" is not implemented for bool (as PyTorch); '
+                                    "compare an integer linspace instead (linspace(...) > 0)")
     backend = backends.get(device)
-    return _finish(backend.xp.linspace(start, end, steps, dtype=_float_dtype(dtype)), backend, requires_grad)
+    xp = backend.xp
+    if dtype.kind in "iu":
+        first, last = float(int(start)), float(int(end))
+        step = (last - first) / max(steps - 1, 1)
+    else:
+        first, last = dtype.type(start), dtype.type(end)
+        step = (last - first) / dtype.type(max(steps - 1, 1))
+    half = steps // 2
+    up = xp.arange(half, dtype=xp.float64)  # start + step * i for the first half...
+    down = xp.arange(steps - half - 1, -1, -1, dtype=xp.float64)  # ...end - step * j for the rest
+    if dtype == xp.dtype("float16"):
+        values = xp.concatenate([first + step * up.astype(dtype), last - step * down.astype(dtype)])
+    else:
+        # PyTorch's CPU kernel rounds each multiply-add once (a fused multiply-add); float32 gets
+        # that from float64 arithmetic, float64 and integers need the exact product's error.
+        first, last, step = float(first), float(last), float(step)
+        values = xp.concatenate([_fused_multiply_add(xp, up, step, first), _fused_multiply_add(xp, down, -step, last)])
+    if steps == 1:
+        values = xp.full(1, first)  # PyTorch: just start
+    return _finish(values.astype(dtype), backend, requires_grad)
+
+
+def _fused_multiply_add(xp: Any, a: Any, b: float, c: float) -> Any:
+    """``a * b + c`` in float64 with one rounding, as a hardware FMA: the product's rounding
+    error (Dekker's split) and the sum's (Knuth's two-sum) are added back before rounding."""
+    product = a * b
+    split = 134217729.0  # 2**27 + 1
+    a_big = a * split
+    a_high = a_big - (a_big - a)
+    a_low = a - a_high
+    b_big = b * split
+    b_high = b_big - (b_big - b)
+    b_low = b - b_high
+    product_error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+    total = product + c
+    virtual = total - c
+    sum_error = (c - (total - virtual)) + (product - virtual)
+    return total + (product_error + sum_error)
 
 
 def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples from the device's generator (seed it with ``manual_seed``)."""
     backend = backends.get(device)
-    return _finish(backend.randn(_shape_arg(size), _float_dtype(dtype)), backend, requires_grad)
+    return _finish(backend.randn(_size(size, "randn"), _float_dtype(dtype)), backend, requires_grad)
 
 
 def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples in [0, 1)."""
     backend = backends.get(device)
-    return _finish(backend.rand(_shape_arg(size), _float_dtype(dtype)), backend, requires_grad)
+    return _finish(backend.rand(_size(size, "rand"), _float_dtype(dtype)), backend, requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None, device: Any = None) -> Tensor:
@@ -108,12 +178,18 @@ def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None, devic
         low, high, size = 0, low, high
     elif high is None:
         low, high = 0, low
+    if low >= high:
+        raise ArgumentError(
+            f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}; "
+            "the range [low, high) must not be empty"
+        )
     backend = backends.get(device)
-    return Tensor._make(backend.randint(low, high, tuple(size), as_dtype(dtype or "int64")), backend)
+    return Tensor._make(backend.randint(low, high, _size((size,), "randint"), as_dtype(dtype or "int64")), backend)
 
 
 def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
     backend = backends.get(device)
+    (n,) = _size((n,), "randperm")
     order = backend.xp.argsort(backend.rand((n,), DEFAULT_FLOAT))
     return Tensor._make(order.astype(as_dtype(dtype or "int64")), backend)
 
@@ -152,8 +228,15 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, device: Any = N
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the random generator of every device, now and for devices first used later."""
-    backends.manual_seed(int(seed))
+    """Seed the random generator of every device, now and for devices first used later.
+
+    Any int in ``[-2**63, 2**64)`` works, as in PyTorch: a negative seed is read as its 64-bit
+    two's complement (``manual_seed(-1)`` is ``manual_seed(2**64 - 1)``).
+    """
+    seed = int(seed)
+    if not -(2**63) <= seed < 2**64:
+        raise ValueError(f"manual_seed: Overflow when unpacking long long: {seed} is outside [-2**63, 2**64)")
+    backends.manual_seed(seed % 2**64)
 
 
 def get_rng_state(device: Any = None) -> dict:

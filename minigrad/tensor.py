@@ -9,14 +9,24 @@ here is a thin call to a primitive in ``minigrad.ops`` or a composition of primi
 from __future__ import annotations
 
 import builtins
+import operator
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from minigrad import backends
 from minigrad.autograd.function import VersionCounter
 from minigrad.autograd.grad_mode import is_grad_enabled
-from minigrad.backends.dtypes import DEFAULT_FLOAT, as_dtype
+from minigrad.backends.dtypes import (
+    DEFAULT_FLOAT,
+    as_dtype,
+    check_array_dtype,
+    floating_result,
+    from_python_data,
+    result_type,
+)
 from minigrad.device import device as Device
+from minigrad.errors import ArgumentError, DTypeError, ShapeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
 
 Scalar = int | float | bool
@@ -37,10 +47,18 @@ def common_backend(tensors: Sequence[Tensor], op_name: str = "this op") -> Any:
 
 
 def _shape_arg(size: tuple) -> tuple[int, ...]:
-    """Accept ``f(2, 3)`` and ``f((2, 3))`` as PyTorch does."""
+    """Accept ``f(2, 3)`` and ``f((2, 3))`` as PyTorch does; a float size is a TypeError (PyTorch's),
+    never silently truncated."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    return tuple(int(n) for n in size)
+    try:
+        return tuple(operator.index(n) for n in size)
+    except TypeError:
+        position, bad = next((i, n) for i, n in enumerate(size) if not hasattr(n, "__index__"))
+        raise TypeError(
+            f"size must be a tuple of ints, but found element of type {type(bad).__name__} at pos "
+            f"{position} ({bad!r}); sizes are integers, use int(...) or // to get one"
+        ) from None
 
 
 class Tensor:
@@ -52,7 +70,7 @@ class Tensor:
 
     __slots__ = (
         "_array", "backend", "grad", "grad_fn", "requires_grad", "name", "_output_index",
-        "_hooks", "_retains_grad", "_version_counter", "_view", "__weakref__",
+        "_hooks", "_retains_grad", "_version_counter", "_view", "_views", "__weakref__",
     )
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
 
@@ -69,11 +87,12 @@ class Tensor:
             array = data._array
         else:
             array = data
-        if dtype is None and not hasattr(array, "dtype"):
-            array = backend.asarray(array)
-            if array.dtype.kind == "f":
-                array = array.astype(DEFAULT_FLOAT)  # Python floats are float32, as in PyTorch
-        array = backend.asarray(array, dtype=None if dtype is None else as_dtype(dtype))
+        dtype = None if dtype is None else as_dtype(dtype)
+        if not hasattr(array, "dtype"):  # Python data: PyTorch's dtypes (floats are float32)
+            array = backend.asarray(from_python_data(array, dtype))
+        else:
+            check_array_dtype(array.dtype)
+            array = backend.asarray(array, dtype=dtype)
         self._init(array, backend, None, 0)
         self.name = name
         if requires_grad:
@@ -82,6 +101,7 @@ class Tensor:
     def _init(self, array: Any, backend: Any, grad_fn: Any, index: int) -> None:
         self._version_counter = None  # made on first use (see _counter)
         self._view = None  # a view op's output: (base, the view ops that lead from the base here)
+        self._views = None  # a base: the views of it made while recording (a WeakSet)
         self._array = array
         self.backend = backend
         self.grad = None
@@ -229,6 +249,10 @@ class Tensor:
         self._version_counter = source._counter()
         base, chain = source._view if source._view is not None else (source, ())
         self._view = (base, (*chain, (op, attrs)))
+        if is_grad_enabled():  # so an in-place op can re-read every view from the new base
+            if base._views is None:
+                base._views = weakref.WeakSet()
+            base._views.add(self)
 
     def clone(self) -> Tensor:
         return self * 1 if self.requires_grad else Tensor._make(self._array.copy(), self.backend)
@@ -389,73 +413,72 @@ class Tensor:
             return other
         return Tensor(other, device=self.backend.name)
 
-    def _promoted(self, other: Any) -> tuple[Tensor, Any]:
+    def _promoted(self, other: Any, op: str, floating: bool = False) -> tuple[Tensor, Any]:
+        """Both operands of the binary op ``op`` in PyTorch's result dtype (``result_type``, the
+        one place where promotion is decided; ``floating``: at least the default float, as for
+        true division), after checking that their shapes broadcast."""
         other = self._operand(other)
-        a = self
+        dtype = result_type(self, other)
+        if floating:
+            dtype = floating_result(dtype)
         if isinstance(other, Tensor):
-            kind_a, kind_b = a.dtype.kind, other.dtype.kind
-            if "b" in (kind_a, kind_b) and "f" in (kind_a, kind_b):
-                pass  # float op bool stays float in NumPy/CuPy already: no cast pass (relu's mask)
-            elif kind_a == "f" and kind_b != "f":
-                other = other.to(a.dtype)
-            elif kind_b == "f" and kind_a != "f":
-                a = a.to(other.dtype)
-            elif a.dtype != other.dtype and kind_a in "fiu" and (a.ndim == 0) != (other.ndim == 0):
-                # As PyTorch: a 0-d tensor does not widen a dimensioned one of its kind
-                # (float32 * 0-d float64 stays float32). Cast directly: .to() would cut the graph.
-                if other.ndim == 0:
-                    other = shape.Cast.apply(other, dtype=a.dtype)
-                else:
-                    a = shape.Cast.apply(a, dtype=other.dtype)
-        elif isinstance(other, builtins.float) and a.dtype.kind != "f":
-            a = a.to(DEFAULT_FLOAT)
-        return a, other
+            if other.shape != self.shape:
+                broadcast_shapes(self.shape, other.shape, op)
+            return _cast_operand(self, dtype, other), _cast_operand(other, dtype, self)
+        return _cast_operand(self, dtype, other), other
 
     def __add__(self, other: Any) -> Tensor:
-        a, b = self._promoted(other)
+        a, b = self._promoted(other, "add")
         return arithmetic.Add.apply(a, b)
 
     def __radd__(self, other: Any) -> Tensor:
-        a, b = self._promoted(other)
+        a, b = self._promoted(other, "add")
         return arithmetic.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
-        a, b = self._promoted(other)
+        a, b = self._promoted(other, "sub")
+        _refuse_bool("sub", a, "Subtraction, the `-` operator, with two bool tensors", "`^` or logical_xor()")
         return arithmetic.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> Tensor:
-        a, b = self._promoted(other)
+        a, b = self._promoted(other, "sub")
+        _refuse_bool("sub", a, "Subtraction, the `-` operator, with two bool tensors", "`^` or logical_xor()")
         return arithmetic.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
-        a, b = self._promoted(other)
+        a, b = self._promoted(other, "mul")
         return arithmetic.Mul.apply(a, b)
 
     def __rmul__(self, other: Any) -> Tensor:
-        a, b = self._promoted(other)
+        a, b = self._promoted(other, "mul")
         return arithmetic.Mul.apply(b, a)
 
     def __truediv__(self, other: Any) -> Tensor:
-        a, b = self._promoted(other)
-        if a.dtype.kind != "f" and (not isinstance(b, Tensor) or b.dtype.kind != "f"):
-            a = a.to(DEFAULT_FLOAT)  # true division of integers gives floats, as in PyTorch
+        a, b = self._promoted(other, "div", floating=True)  # int / int is float32, as PyTorch
         return arithmetic.Div.apply(a, b)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        a, b = self._promoted(other)
-        if a.dtype.kind != "f":
-            a = a.to(DEFAULT_FLOAT)
+        a, b = self._promoted(other, "div", floating=True)
         return arithmetic.Div.apply(b, a)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        a, b = self._promoted(exponent)
+        a, b = self._promoted(exponent, "pow")
+        _refuse_negative_integer_power(a, b)
         return arithmetic.Pow.apply(a, b)
 
     def __rpow__(self, base: Any) -> Tensor:
-        a, b = self._promoted(base)
+        a, b = self._promoted(base, "pow")
+        _refuse_negative_integer_power(b, a)
         return arithmetic.Pow.apply(b, a)
 
+    def _floating(self) -> Tensor:
+        """This tensor as the input of a float op (exp, log...): integers and booleans become
+        the default float first, as in PyTorch (``exp`` of an int64 tensor is float32)."""
+        dtype = floating_result(self.dtype)
+        return self if dtype == self.dtype else shape.Cast.apply(self, dtype=dtype)
+
     def __neg__(self) -> Tensor:
+        _refuse_bool("neg", self, "Negation, the `-` operator, on a bool tensor", "`~` or logical_not()")
         return arithmetic.Neg.apply(self)
 
     def __pos__(self) -> Tensor:
@@ -469,19 +492,30 @@ class Tensor:
 
     def matmul(self, other: Tensor) -> Tensor:
         other = self._operand(other)
+        if not isinstance(other, Tensor):
+            raise TypeError(f"matmul: the second operand must be a Tensor, got {type(other).__name__}")
         if self.ndim == 0 or other.ndim == 0:
-            raise RuntimeError(
-                f"matmul needs tensors with at least 1 dimension, got shapes {self.shape} and "
-                f"{other.shape}; use * for scalars"
+            raise ShapeError(
+                f"matmul: both arguments need at least 1 dimension, got shapes {list(self.shape)} and "
+                f"{list(other.shape)}; use * to multiply by a scalar"
+            )
+        if self.dtype != other.dtype:
+            raise DTypeError(
+                f"matmul: expected both operands to have the same dtype, but got {self.dtype} and "
+                f"{other.dtype} (PyTorch does not promote here); convert one with .to({other.dtype}) "
+                f"or .to({self.dtype})"
             )
         inner_a = self.shape[-1]
         inner_b = other.shape[-2] if other.ndim > 1 else other.shape[0]
         if inner_a != inner_b:
-            raise RuntimeError(
-                f"matmul: shapes {self.shape} and {other.shape} cannot be multiplied "
+            raise ShapeError(
+                f"matmul: shapes {list(self.shape)} and {list(other.shape)} cannot be multiplied "
                 f"({inner_a} != {inner_b}): the last dim of the first must equal the "
-                "second-to-last dim of the second"
+                "second-to-last dim of the second (the only dim of a 1-D second operand)"
             )
+        if self.ndim > 2 or other.ndim > 2:
+            op = f"matmul of shapes {list(self.shape)} and {list(other.shape)} (in the batch dims)"
+            broadcast_shapes(self.shape[:-2], other.shape[:-2], op)
         return linalg.MatMul.apply(self, other)
 
     add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
@@ -491,13 +525,13 @@ class Tensor:
         return -self
 
     def exp(self) -> Tensor:
-        return elementwise.Exp.apply(self)
+        return elementwise.Exp.apply(self._floating())
 
     def log(self) -> Tensor:
-        return elementwise.Log.apply(self)
+        return elementwise.Log.apply(self._floating())
 
     def sqrt(self) -> Tensor:
-        return elementwise.Sqrt.apply(self)
+        return elementwise.Sqrt.apply(self._floating())
 
     def rsqrt(self) -> Tensor:
         return self.sqrt().reciprocal()
@@ -513,7 +547,7 @@ class Tensor:
 
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
-            raise ValueError("clamp needs at least one of min and max")
+            raise ArgumentError("clamp: At least one of min and max must not be None")
         source = self
         if self.dtype.kind != "f" and builtins.any(isinstance(v, builtins.float) for v in (min, max)):
             source = self.to(DEFAULT_FLOAT)  # as PyTorch: float bounds give a float result
@@ -525,10 +559,10 @@ class Tensor:
         return elementwise.Relu.apply(self)
 
     def sigmoid(self) -> Tensor:
-        return elementwise.Sigmoid.apply(self)
+        return elementwise.Sigmoid.apply(self._floating())
 
     def tanh(self) -> Tensor:
-        return elementwise.Tanh.apply(self)
+        return elementwise.Tanh.apply(self._floating())
 
     def softmax(self, dim: int) -> Tensor:
         return composite.softmax(self, dim)
@@ -542,6 +576,8 @@ class Tensor:
         other_data = other._array if isinstance(other, Tensor) else other
         if isinstance(other, Tensor):
             common_backend([self, other], operator)
+            if other.shape != self.shape:
+                broadcast_shapes(self.shape, other.shape, operator.strip("_"))
         return Tensor._make(getattr(self._array, operator)(other_data), self.backend)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -625,14 +661,14 @@ class Tensor:
             return composite.maximum(self, dim)
         if dim is None:
             return self.amax()
-        return composite.ValuesIndices(self.amax(dim, keepdim), self.argmax(dim, keepdim))
+        return composite.extremum_with_index(self, dim, keepdim, "max")
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         if isinstance(dim, Tensor):
             return composite.minimum(self, dim)
         if dim is None:
             return self.amin()
-        return composite.ValuesIndices(self.amin(dim, keepdim), self.argmin(dim, keepdim))
+        return composite.extremum_with_index(self, dim, keepdim, "min")
 
     # --- shapes --------------------------------------------------------------------------
     def reshape(self, *shape_: Any) -> Tensor:
@@ -644,8 +680,7 @@ class Tensor:
                 f"shape {list(new_shape)} is invalid for input of size {self.numel()} "
                 f"(shape {list(self.shape)})"
             )
-        if new_shape == self.shape:
-            return self
+        # Even to the same shape: a new view object, as in PyTorch (y = x.view(x.shape); y is not x).
         return shape.Reshape.apply(self, shape=new_shape)
 
     view = reshape
@@ -657,9 +692,12 @@ class Tensor:
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        start = composite.dim_in_range(start_dim, self.ndim, "flatten")
+        end = composite.dim_in_range(end_dim, self.ndim, "flatten")
+        if start > end:
+            raise ArgumentError("flatten() has invalid args: start_dim cannot come after end_dim")
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_dim % self.ndim, end_dim % self.ndim
         merged = _product(self.shape[start : end + 1])
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
@@ -688,8 +726,6 @@ class Tensor:
         if not in_range or sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise RuntimeError(f"permute: {dims} is not a permutation of the {self.ndim} dims of {self.shape}")
         dims = tuple(d % self.ndim for d in dims)
-        if dims == tuple(range(self.ndim)):
-            return self
         return shape.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -698,7 +734,7 @@ class Tensor:
         return self.permute(*order)
 
     def t(self) -> Tensor:
-        return self.transpose(0, 1) if self.ndim == 2 else self
+        return self.transpose(0, 1) if self.ndim == 2 else shape.Reshape.apply(self, shape=self.shape)
 
     def expand(self, *sizes: Any) -> Tensor:
         sizes = _shape_arg(sizes)
@@ -714,8 +750,6 @@ class Tensor:
                     f"expand: the size {n} of dim {i} must match {target[lead + i]} or be 1 "
                     f"(tensor {self.shape}, target {target})"
                 )
-        if target == self.shape:
-            return self
         return shape.Expand.apply(self, shape=target)
 
     def expand_as(self, other: Tensor) -> Tensor:
@@ -730,8 +764,9 @@ class Tensor:
         return shape.SumTo.apply(self, shape=target)
 
     def __getitem__(self, key: Any) -> Tensor:
-        key = _index_key(key)
-        return shape.GetItem.apply(self, key=key)
+        select, rest = shape.split_integer_indices(_index_key(key), self.ndim)  # PyTorch's order
+        source = self if select is None else shape.GetItem.apply(self, key=select)
+        return shape.GetItem.apply(source, key=rest)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         size = -(-self.shape[dim] // chunks)
@@ -810,13 +845,17 @@ class Tensor:
         """Make this tensor (just overwritten with ``result``) the output of ``result``'s node."""
         result.grad_fn._rebind_output(result._output_index, self)
         if self._view is None:
+            base = self
             self.grad_fn, self._output_index, self.requires_grad = result.grad_fn, result._output_index, True
-            return
-        base, chain = self._view
-        updated = shape.CopySlices.apply(base, result, chain=chain)
-        base.grad_fn, base._output_index, base.requires_grad = updated.grad_fn, 0, True
-        view = shape.replay_view(base, chain)  # this view, now read from the updated base
-        self.grad_fn, self._output_index, self.requires_grad = view.grad_fn, view._output_index, True
+        else:
+            base, chain = self._view
+            updated = shape.CopySlices.apply(base, result, chain=chain)
+            base.grad_fn, base._output_index, base.requires_grad = updated.grad_fn, 0, True
+        # Every view of the base (this one included) now reads the new values: as PyTorch
+        # regenerates a view's grad_fn after its base changed, read each again from the base.
+        for view in list(base._views or ()):
+            again = shape.replay_view(base, view._view[1])
+            view.grad_fn, view._output_index, view.requires_grad = again.grad_fn, again._output_index, True
 
     def _arithmetic_inplace(self, op: str, ufunc: str, other: Any, compute: Any) -> Tensor:
         """``+= -= *= /=``: NumPy's ``out=`` ufunc when nothing records, else ``_inplace``."""
@@ -921,7 +960,11 @@ class Tensor:
             raise RuntimeError(f"{op}: {error} (tensor of shape {list(self.shape)})") from None
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._put("__setitem__", _index_key(key), value)
+        select, rest = shape.split_integer_indices(_index_key(key), self.ndim)  # PyTorch's order
+        if select is None:
+            self._put("__setitem__", rest, value)
+        else:  # write through the view the integers select, as PyTorch (select, then index_put_)
+            self[select]._put("__setitem__", rest, value)
 
     def zero_(self) -> Tensor:
         return self._put("zero_", Ellipsis, 0)
@@ -980,6 +1023,52 @@ def _index_key(key: Any) -> Any:
     if isinstance(key, tuple):
         return tuple(part._array if isinstance(part, Tensor) else part for part in key)
     return key
+
+
+def broadcast_shapes(a: Sequence[int], b: Sequence[int], op: str = "broadcast_shapes") -> tuple[int, ...]:
+    """The shape two operands broadcast to; PyTorch's RuntimeError, naming ``op`` and the fix,
+    when they don't (instead of NumPy's "operands could not be broadcast together")."""
+    a, b = tuple(a), tuple(b)
+    ndim = builtins.max(len(a), len(b))
+    a_full, b_full = (1,) * (ndim - len(a)) + a, (1,) * (ndim - len(b)) + b
+    result = []
+    for dim, (m, n) in enumerate(zip(a_full, b_full)):
+        if m != n and m != 1 and n != 1:
+            raise ShapeError(
+                f"{op}: the size of tensor a ({m}) must match the size of tensor b ({n}) at "
+                f"non-singleton dimension {dim}: shapes {list(a)} and {list(b)} do not broadcast. "
+                "Sizes are compared from the last dim backwards and must be equal or 1; reshape or "
+                "unsqueeze an operand (e.g. b.unsqueeze(-1)) so that they line up"
+            )
+        result.append(m if n == 1 else n)
+    return tuple(result)
+
+
+def _cast_operand(operand: Tensor, dtype: Any, other: Any) -> Tensor:
+    """``operand`` in the binary op's result dtype, recorded (so gradients flow through it)."""
+    if operand.dtype == dtype:
+        return operand
+    if operand.dtype.kind == "b" and isinstance(other, Tensor) and other.dtype == dtype:
+        return operand  # NumPy already computes x * mask in x's dtype: no cast pass (relu's mask)
+    return shape.Cast.apply(operand, dtype=dtype)
+
+
+def _refuse_bool(op: str, operand: Tensor, what: str, fix: str) -> None:
+    if operand.dtype.kind == "b":
+        raise DTypeError(f"{op}: {what} is not supported (as in PyTorch); use the {fix} operator instead")
+
+
+def _refuse_negative_integer_power(base: Any, exponent: Any) -> None:
+    """PyTorch refuses ``int ** negative int`` (the result is not an integer)."""
+    integral = [x.dtype.kind in "biu" for x in (base, exponent) if isinstance(x, Tensor)]
+    if not builtins.all(integral) or isinstance(base, builtins.float) or isinstance(exponent, builtins.float):
+        return
+    negative = exponent < 0 if not isinstance(exponent, Tensor) else bool((exponent._array < 0).any())
+    if negative:
+        raise ArgumentError(
+            "pow: Integers to negative integer powers are not allowed; convert the base to float "
+            "first (x.float() ** -1)"
+        )
 
 
 def _can_cast(source: Any, target: Any) -> bool:

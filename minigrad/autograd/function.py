@@ -27,10 +27,13 @@ from __future__ import annotations
 
 import importlib
 import traceback
-from typing import Any, NamedTuple
+from typing import Any
 
 from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.autograd.saved import Role, TensorInfo, VersionCounter, input_role, output_role, resolve, unpack
+
+__all__ = ["Function", "Node", "Primitive", "TensorInfo", "VersionCounter", "primitives"]
 
 REGISTRY: dict[str, type[Function]] = {}
 
@@ -44,45 +47,6 @@ FREED_GRAPH_MESSAGE = (
 def primitives() -> dict[str, type[Function]]:
     """Every registered op, by name: built-in primitives and user-defined Functions."""
     return dict(REGISTRY)
-
-
-class TensorInfo(NamedTuple):
-    """What a node remembers of one of its inputs or outputs."""
-
-    shape: tuple[int, ...]
-    dtype: Any
-    name: str | None = None
-
-
-class VersionCounter:
-    """How many in-place edits a storage has seen; every tensor viewing it shares the counter."""
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0
-
-
-class Role(NamedTuple):
-    """What ``ctx.input(i)``, ``ctx.output(i)`` and ``ctx.constant(v)`` hand to save_for_backward."""
-
-    kind: str  # "input", "output" or "constant"
-    index: int
-    value: Any = None
-
-
-_INPUT_ROLES = tuple(Role("input", i) for i in range(8))
-_OUTPUT_ROLES = tuple(Role("output", i) for i in range(8))
-
-
-class SavedValue:
-    """One saved value: the tensor (or array) and the storage version it was saved at."""
-
-    __slots__ = ("kind", "index", "value", "counter", "version")
-
-    def __init__(self, kind: str, index: int, value: Any, counter: VersionCounter | None) -> None:
-        self.kind, self.index, self.value, self.counter = kind, index, value, counter
-        self.version = None if counter is None else counter.value
 
 
 class Node:
@@ -143,11 +107,11 @@ class Node:
 
     def input(self, index: int) -> Role:
         """Mark positional input ``index`` for ``save_for_backward``."""
-        return _INPUT_ROLES[index] if index < len(_INPUT_ROLES) else Role("input", index)
+        return input_role(index)
 
     def output(self, index: int = 0) -> Role:
         """Mark output ``index`` for ``save_for_backward``."""
-        return _OUTPUT_ROLES[index] if index < len(_OUTPUT_ROLES) else Role("output", index)
+        return output_role(index)
 
     def constant(self, value: Any) -> Role:
         """Mark an array computed inside forward (a mask, an index) for ``save_for_backward``."""
@@ -175,34 +139,7 @@ class Node:
         """The saved values as Tensors, each checked against in-place edits since it was saved."""
         if self._freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        return tuple(None if saved is None else self._unpack(saved) for saved in self._saved)
-
-    def _unpack(self, saved: SavedValue) -> Any:
-        if saved.counter is not None and saved.counter.value != saved.version:
-            if saved.kind == "input":
-                info = self.inputs[saved.index]
-            elif saved.kind == "output":
-                info = self.outputs[saved.index]
-            else:
-                info = TensorInfo(saved.value.shape, saved.value.dtype)
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{info.dtype} tensor of shape {list(info.shape)}], which is "
-                f"{saved.kind} {saved.index} of {self.display_name}, is at version "
-                f"{saved.counter.value}; expected version {saved.version} instead. Hint: compute "
-                "the new value out of place (y = y * 2 instead of y *= 2), or .clone() the tensor "
-                "before editing it; minigrad.autograd.set_detect_anomaly(True) shows the forward call."
-            )
-        if saved.kind == "input":
-            return saved.value
-        tensor_type = _tensor_module().Tensor
-        if saved.kind == "output":
-            tensor = tensor_type._make(saved.value, self.backend, self, saved.index)
-            tensor._version_counter = saved.counter
-            return tensor
-        if self.backend.is_array(saved.value):
-            return tensor_type._make(saved.value, self.backend)
-        return saved.value  # a Python scalar, or a Tensor saved as a constant
+        return tuple(None if saved is None else unpack(self, saved) for saved in self._saved)
 
     def _rebind_output(self, index: int, tensor: Any) -> None:
         """Output ``index`` now lives in ``tensor``'s storage (after an in-place op wrote it there)."""
@@ -319,7 +256,7 @@ class Function:
             ctx.outputs = tuple(TensorInfo(o._array.shape, o._array.dtype) for o in outputs)
             if ctx._to_save:
                 ctx._saved = tuple(
-                    _resolve_saved(cls, v, args, raw_outputs, outputs, tensor_type) for v in ctx._to_save
+                    resolve(cls, v, args, raw_outputs, outputs, tensor_type) for v in ctx._to_save
                 )
                 ctx._to_save = ()
             if anomaly.is_enabled():
@@ -363,38 +300,3 @@ def _edge(arg: Any) -> tuple:
     if arg.grad_fn is not None:
         return (arg.grad_fn, arg._output_index)
     return (arg, 0)  # a leaf: its gradient accumulates into arg.grad
-
-
-def _resolve_saved(
-    cls: type, value: Any, args: tuple, raw_outputs: tuple, outputs: tuple, tensor_type: type
-) -> SavedValue | None:
-    """Turn what forward passed to ``save_for_backward`` into a :class:`SavedValue`."""
-    if value is None:
-        return None
-    if isinstance(value, Role):
-        if value.kind == "input":
-            arg = args[value.index]
-            if not isinstance(arg, tensor_type):
-                return SavedValue("constant", value.index, arg, None)  # a Python scalar operand
-            return SavedValue("input", value.index, arg, arg._counter())
-        if value.kind == "output":
-            out = outputs[value.index]
-            return SavedValue("output", value.index, out._array, out._counter())
-        return SavedValue("constant", -1, value.value, None)
-    if isinstance(value, tensor_type) and not cls.takes_arrays:
-        for index, arg in enumerate(args):
-            if value is arg:
-                return SavedValue("input", index, arg, arg._counter())
-        for index, out in enumerate(raw_outputs):
-            if value is out:
-                return SavedValue("output", index, outputs[index]._array, outputs[index]._counter())
-        constant = tensor_type._make(value._array, value.backend)  # an intermediate: outside the graph
-        constant._version_counter = value._counter()
-        return SavedValue("constant", -1, constant, value._counter())
-    if isinstance(value, (int, float, bool)) and not cls.takes_arrays:
-        return SavedValue("constant", -1, value, None)
-    raise TypeError(
-        f"{cls.name}.forward: save_for_backward got a {type(value).__name__}; say what it is: "
-        "ctx.input(i), ctx.output(i) or ctx.constant(value)"
-        + ("" if cls.takes_arrays else " (or pass the input or output Tensor itself)")
-    )

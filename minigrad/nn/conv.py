@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.errors import ArgumentError
 from minigrad.factories import empty
 from minigrad.nn import init
 from minigrad.nn.functional import conv as F
@@ -39,6 +40,11 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         op, n = self.op, self.spatial
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not hasattr(value, "__index__"):
+                raise TypeError(f"{op}: {name} must be an int, got {value!r}")
+            if value < 0:
+                raise ArgumentError(f"{op}: {name} must be >= 0, got {value} (a negative size)")
         if not isinstance(groups, int) or groups < 1:
             raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
         if in_channels % groups:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from minigrad.errors import ArgumentError
 from minigrad.factories import empty
 from minigrad.nn import init
 from minigrad.nn.functional.linear import linear
@@ -25,9 +26,13 @@ class Linear(Module):
         self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
     ) -> None:
         super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not hasattr(value, "__index__"):
+                raise TypeError(f"Linear: {name} must be an int, got {value!r}")
         if in_features < 0 or out_features < 0:
-            raise ValueError(
-                f"Linear needs non-negative sizes, got in_features={in_features}, out_features={out_features}"
+            raise ArgumentError(
+                f"Linear: Trying to create tensor with negative dimension: in_features={in_features}, "
+                f"out_features={out_features}; both must be >= 0"
             )
         self.in_features = in_features
         self.out_features = out_features

@@ -54,7 +54,8 @@ class Div(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(ctx.input(0), ctx.input(1))
+        needs_a, needs_b = ctx.needs_input_grad  # d/da needs b; d/db needs a and b
+        ctx.save_for_backward(ctx.input(0) if needs_b else None, ctx.input(1))
         return a / b
 
     @staticmethod
@@ -83,25 +84,32 @@ class Pow(Primitive):
 
     @staticmethod
     def forward(ctx, a, b):
-        out = a**b
-        ctx.save_for_backward(ctx.input(0), ctx.input(1), ctx.output(0))
-        return out
+        # Only what the wanted gradients read, as PyTorch: d/da needs a and b, d/db needs a, b, out.
+        _, needs_b = ctx.needs_input_grad
+        ctx.save_for_backward(ctx.input(0), ctx.input(1), ctx.output(0) if needs_b else None)
+        return a**b
 
     @staticmethod
     def backward(ctx, grad):
+        # PyTorch's rules at the singular points: d(a**b)/da is 0 where b == 0 (even at a == 0,
+        # where b * a**(b-1) is nan); d(a**b)/db is 0 where a == 0 and b >= 0 (a**b is flat in b
+        # there), elsewhere out * log(a) (-inf at a == 0 with b < 0, nan for a < 0).
         a, b, out = ctx.saved_tensors
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if needs_a:
-            if isinstance(b, (int, float)) and b == 0:
-                grad_a = grad * 0  # d(a**0)/da is 0, even at a == 0 where 0 * a**-1 is nan
+            if isinstance(b, (int, float)):
+                grad_a = grad * 0 if b == 0 else grad * (b * a ** (b - 1))
             else:
-                grad_a = grad * b * a ** (b - 1)
+                grad_a = where(b._array == 0, 0.0, grad * (b * a ** (b - 1)))
         if needs_b:
-            # The base may be a Python scalar (2 ** x); where it is 0, a**b is flat in b (as PyTorch).
-            if isinstance(a, (int, float)):
-                log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+            b_array = b._array
+            if isinstance(a, (int, float)):  # a Python scalar base: 2 ** x
+                log_a = math.log(a) if a > 0 else (-math.inf if a == 0 else math.nan)
                 grad_b = grad * out * log_a
+                if a == 0:
+                    grad_b = where(b_array >= 0, 0.0, grad_b)
             else:
-                grad_b = grad * out * where(a._array == 0, 1.0, a).log()
+                flat = (a._array == 0) & (b_array >= 0)
+                grad_b = grad * out * where(flat, 1.0, a).log()
         return grad_a, grad_b

@@ -81,7 +81,10 @@ class Conv2d(Primitive):
             and padding[0] <= dilation[0] * (kh - 1)
             and padding[1] <= dilation[1] * (kw - 1)
         )
-        if full and out_channels * h * w < c * ho * wo:
+        if x.size == 0 or weight.size == 0:
+            # An empty batch (or no input channels): nothing to correlate, only the bias.
+            out = ctx.xp.zeros((x.shape[0], out_channels, ho, wo), dtype=x.dtype)
+        elif full and out_channels * h * w < c * ho * wo:
             # A "full" convolution (dL/dX): the scatter's patches (O*kh*kw per input pixel)
             # are fewer numbers than the gather's columns (C*kh*kw per output pixel).
             out = correlate_by_scatter(backend, x, weight, padding, dilation, groups, (ho, wo))

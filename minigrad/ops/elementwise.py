@@ -8,6 +8,7 @@ clips) is a constant: its derivative is zero almost everywhere, so higher orders
 from __future__ import annotations
 
 from minigrad.autograd.function import Primitive
+from minigrad.backends.dtypes import result_type
 
 
 def _constant(ctx, array):
@@ -165,9 +166,22 @@ class Where(Primitive):
 
 
 def where(condition, a, b):
-    """Differentiable in ``a`` and ``b``; scalars are accepted for either."""
-    from minigrad.tensor import Tensor
+    """Differentiable in ``a`` and ``b``; scalars are accepted for either. The result has
+    PyTorch's promoted dtype of ``a`` and ``b`` (``where(mask, int_tensor, 2.5)`` is float32)."""
+    from minigrad import backends
+    from minigrad.tensor import Tensor, _cast_operand, broadcast_shapes
 
+    backend = condition.backend if isinstance(condition, Tensor) else None
     if isinstance(condition, Tensor):
         condition = condition._array
+    dtype = result_type(a, b)
+    tensors = [x for x in (a, b) if isinstance(x, Tensor)]
+    if not tensors:  # where(mask, 1.0, 0.0)
+        backend = backend or backends.get()
+        a = Tensor._make(backend.xp.asarray(a, dtype=dtype), backend)
+    a = _cast_operand(a, dtype, b) if isinstance(a, Tensor) else a
+    b = _cast_operand(b, dtype, a) if isinstance(b, Tensor) else b
+    shapes = [condition.shape] + [x.shape for x in (a, b) if isinstance(x, Tensor)]
+    if len(set(shapes)) > 1:
+        broadcast_shapes(broadcast_shapes(shapes[0], shapes[1], "where"), shapes[-1], "where")
     return Where.apply(condition, a, b)

@@ -97,10 +97,13 @@ def _tile_maxima(xp, x, kernel_size, out_size):
     kh, kw = kernel_size
     values = winner = None
     for k, tap in enumerate(_tile_taps(x, kernel_size, out_size)):
-        tap = xp.ascontiguousarray(tap)
         if values is None:
-            values, winner = tap, xp.zeros(tap.shape, dtype=xp.int8 if kh * kw < 128 else xp.int64)
+            # A copy, always: the maxima are updated in place below, and a tap that happens to
+            # be contiguous already (a (H, 1) kernel on one plane) would otherwise be x itself.
+            values = xp.array(tap, order="C", copy=True)
+            winner = xp.zeros(tap.shape, dtype=xp.int8 if kh * kw < 128 else xp.int64)
             continue
+        tap = xp.ascontiguousarray(tap)
         better = (tap > values) | xp.isnan(tap)  # like PyTorch, a NaN always takes the lead
         xp.maximum(values, tap, out=values)  # NaN-propagating, as ``better`` is
         # where(better, k, winner), 2x faster: k is larger than every earlier tap's index.
@@ -129,11 +132,13 @@ def _window_maxima(xp, x, kernel_size, stride, padding, dilation, out_size):
     that lie wholly in the padding (``None`` when there are none)."""
     _, _, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = kernel_size, stride, padding, dilation, out_size
-    # -inf padding never wins; ceil_mode's last window may reach past the padding too.
+    # -inf padding (the lowest integer for integer inputs) never wins; ceil_mode's last window
+    # may reach past the padding too.
     bottom = max((ho - 1) * sh + dh * (kh - 1) + 1 - h - ph, 0)
     right = max((wo - 1) * sw + dw * (kw - 1) + 1 - w - pw, 0)
+    lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min  # what padding holds
     if ph or pw or bottom or right:
-        x = xp.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=-xp.inf)
+        x = xp.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=lowest)
     # A loop over the kh*kw kernel offsets (never over pixels): each pass compares one
     # strided view of every window at once. Like PyTorch, a NaN always takes the lead.
     # ``shift`` is where the winner sits in the input, relative to the window's corner.
@@ -145,11 +150,12 @@ def _window_maxima(xp, x, kernel_size, stride, padding, dilation, out_size):
         better = (tap > values) | xp.isnan(tap)
         values = xp.maximum(values, tap)  # NaN-propagating, as ``better`` is
         shift += better * (i * dh * w + j * dw - shift)  # where(better, new, shift), faster
-    values = xp.ascontiguousarray(values)  # a kernel of one cell leaves a view of x
+    # A kernel of one cell leaves a view of x: the output must be fresh memory.
+    values = xp.array(values, order="C", copy=True) if kh * kw == 1 else xp.ascontiguousarray(values)
     corner = (xp.arange(ho).reshape(ho, 1) * sh - ph) * w + xp.arange(wo) * sw - pw
     indices = corner + shift
     unreachable = None
-    stuck = values == -xp.inf
+    stuck = values == lowest
     if (ph or pw) and stuck.any():
         # Nothing beat the -inf padding: PyTorch points at the window's first input cell,
         # and drops the gradient of a window that (dilated) lies wholly in the padding.

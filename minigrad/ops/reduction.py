@@ -9,7 +9,10 @@ from minigrad.autograd.function import Primitive
 
 
 def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
-    """``None`` (all dims), an int or a tuple, negative allowed, as a sorted tuple of positives."""
+    """``None`` (all dims), an int or a tuple, negative allowed, as a sorted tuple of positives.
+
+    A 0-d tensor accepts dim 0 and -1, as in PyTorch, and has no dim to reduce: ``()``.
+    """
     if dim is None:
         return None
     dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
@@ -21,7 +24,7 @@ def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
                 f"(expected a value in [{-max(ndim, 1)}, {max(ndim, 1) - 1}])"
             )
         result.append(d % max(ndim, 1))
-    return tuple(sorted(set(result)))
+    return tuple(sorted(set(result))) if ndim else ()
 
 
 def kept_shape(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -46,6 +49,12 @@ class Sum(Primitive):
 
 
 def _extremum_forward(ctx, a, reduce, dim, keepdim):
+    empty = [n for i, n in enumerate(a.shape) if n == 0 and (dim is None or i in dim)]
+    if empty:
+        raise IndexError(
+            f"{ctx.name}(): Expected reduction dim to have non-zero size: the maximum or minimum of "
+            f"no elements is undefined (input of shape {list(a.shape)}, dim {dim})"
+        )
     out = reduce(a, axis=dim, keepdims=True)
     hit = a == out
     share = hit / hit.sum(axis=dim, keepdims=True)  # ties split the gradient equally

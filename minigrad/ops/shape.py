@@ -84,6 +84,59 @@ def is_advanced_index(key) -> bool:
     )
 
 
+def _is_integer(part) -> bool:
+    """An int, a NumPy integer or a 0-d integer array (what a 0-d integer Tensor index becomes)."""
+    if isinstance(part, bool):
+        return False
+    if hasattr(part, "dtype"):
+        return part.shape == () and part.dtype.kind in "iu"
+    return hasattr(part, "__index__")
+
+
+def _is_advanced(part) -> bool:
+    """An index that gathers: an array (not a 0-d integer one), a list, or a bool scalar."""
+    if isinstance(part, (bool, list)):
+        return True
+    return hasattr(part, "dtype") and not _is_integer(part)
+
+
+def _dims_consumed(part) -> int:
+    if part is None or isinstance(part, bool) or part is Ellipsis:
+        return 0
+    if hasattr(part, "dtype") and part.dtype.kind == "b":
+        return part.ndim  # a mask covers as many dims as it has
+    return 1
+
+
+def split_integer_indices(key, ndim: int):
+    """``(select, rest)``: PyTorch's order of indexing, as two NumPy keys applied one after the other.
+
+    PyTorch applies integer indices first, as selects, so an integer never counts as an advanced
+    index: in ``x[1, :, idx]`` the dims of ``idx`` stay where ``idx`` is. NumPy counts the
+    integer as an advanced index too, and advanced indices separated by a slice send their dims
+    to the front. So, when a key mixes integers and advanced indices, ``select`` holds the
+    integers (a view), and ``rest`` everything else, applied to that view. Otherwise (NumPy's
+    rule already agrees) ``select`` is None and ``rest`` is the key.
+    """
+    parts = key if isinstance(key, tuple) else (key,)
+    integers = [_is_integer(part) for part in parts]
+    if not any(integers) or not any(_is_advanced(part) for part in parts):
+        return None, key
+    explicit = sum(_dims_consumed(part) for part in parts)
+    select = []
+    for part, integer in zip(parts, integers):
+        if integer:
+            select.append(int(part))
+        elif part is Ellipsis:
+            select.extend([slice(None)] * max(ndim - explicit, 0))
+        else:
+            select.extend([slice(None)] * _dims_consumed(part))
+    while select and select[-1] == slice(None):
+        select.pop()
+    rest = tuple(part for part, integer in zip(parts, integers) if not integer)
+    return tuple(select), rest
+
+
 class GetItem(Primitive):
     name = "getitem"
     is_view = True
@@ -172,7 +225,11 @@ class ToDevice(Primitive):
     def forward(ctx, a, *, device):
         from minigrad import backends
 
-        return backends.get(device).asarray(a)
+        target = backends.get(device)
+        out = target.asarray(a)
+        if out is a:
+            out = out.copy()  # two devices that share host memory: still a copy, as PyTorch's .to()
+        return out
 
     @staticmethod
     def backward(ctx, grad):

@@ -254,7 +254,7 @@ def _index_put(draw):
     # finite differences cannot see the other, so repeated cells are left to the torch tests.
     assume(hits.max(initial=0) <= 1)
     a = leaf(draw(rngs), shape_)
-    value = leaf(draw(rngs), np.zeros(shape_)[key].shape)
+    value = leaf(draw(rngs), minigrad.zeros(shape_)[key].shape)  # PyTorch's order of dims
 
     def setitem_on_a_non_leaf(a, value):
         h = a * 1.5

@@ -280,3 +280,18 @@ def test_in_place_ops_keep_the_tensor_object_and_grad_identity(torch):
     first = x.grad
     (x * 3).sum().backward()
     assert x.grad is first and x.grad.tolist() == [6.0, 6.0]  # accumulated in place, as torch
+
+
+def test_views_made_before_an_in_place_op_read_the_new_values_in_backward(torch):
+    def program(lib):
+        x = leaf(lib, [1.0, 2.0, 3.0, 4.0])
+        h = x * 2
+        before = h[0:2]  # a view of h, made before h changes
+        overlapping = h[1:3]
+        h.mul_(3)
+        h[1:2].add_(x[:1])  # an edit through another view: CopySlices on h
+        loss = (before * before).sum() + (overlapping * x[1:3]).sum()
+        (g,) = lib.autograd.grad(loss, x)
+        return {"g": g, "before": before, "overlapping": overlapping}
+
+    assert_twins(program, torch)

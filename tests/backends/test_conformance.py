@@ -173,6 +173,10 @@ CASES: dict[str, Case] = {
     "max_pool2d_dilated": Case(
         lambda x: F.max_pool2d(x, 2, stride=1, dilation=2, ceil_mode=True), ((1, 2, 6, 5),)
     ),
+    # Windows of one cell, and one window per column of a single plane: each tap a contiguous
+    # piece of x, which the forward must copy, never return or update in place.
+    "max_pool2d_one_cell": Case(lambda x: F.max_pool2d(x, 1), ((2, 2, 3, 3),)),
+    "max_pool2d_column_windows": Case(lambda x: F.max_pool2d(x, (4, 1)), ((1, 1, 4, 3),)),
     "avg_pool2d": Case(lambda x: F.avg_pool2d(x, 2), ((2, 3, 6, 6),)),
     "avg_pool2d_padded": Case(
         lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False), ((1, 2, 7, 6),)

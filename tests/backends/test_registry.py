@@ -101,3 +101,54 @@ def test_parse_device():
     assert backends.parse_device(" cpu ") == ("cpu", 0)
     with pytest.raises(ValueError, match="cuda:N"):
         backends.parse_device("cuda:one")
+
+
+def test_threads_creating_their_first_tensors_at_once_share_one_backend(monkeypatch):
+    """Two threads asking for a device no one has used yet get the SAME backend (one per
+    device), so their tensors can be combined. The factory is slowed down so that, without the
+    lock, every thread would find the cache empty and build its own."""
+    import threading
+    import time
+
+    built = []
+    original = backends._factories["cpu"]
+
+    def slow_factory(index):
+        time.sleep(0.05)
+        backend = original(index)
+        built.append(backend)
+        return backend
+
+    monkeypatch.setitem(backends._factories, "cpu", slow_factory)
+    monkeypatch.setattr(backends, "_cache", {})  # as in a fresh process: no backend yet
+    start = threading.Barrier(8)
+    tensors = [None] * 8
+
+    def make_tensor(slot):
+        start.wait()
+        tensors[slot] = minigrad.ones(3) * slot
+
+    threads = [threading.Thread(target=make_tensor, args=(slot,)) for slot in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(built) == 1
+    assert all(t.backend is built[0] for t in tensors)
+    assert sum(tensors).tolist() == [28.0, 28.0, 28.0]  # no "one on cpu and one on cpu"
+
+
+def test_manual_seed_accepts_negative_seeds_as_pytorch(torch):
+    """PyTorch reads a negative seed as its 64-bit two's complement; out of range is refused."""
+    for seed in (-1, -(2**63), 2**64 - 1):
+        minigrad.manual_seed(seed)
+        first = minigrad.randn(4).tolist()
+        minigrad.manual_seed(seed % 2**64)
+        assert minigrad.randn(4).tolist() == first
+        torch.manual_seed(seed)
+        assert torch.initial_seed() == seed % 2**64
+    for seed in (-(2**63) - 1, 2**64):
+        with pytest.raises(ValueError, match="Overflow"):
+            minigrad.manual_seed(seed)
+        with pytest.raises(ValueError):
+            torch.manual_seed(seed)

@@ -7,9 +7,11 @@ lives in the ``conv2d`` primitive (``minigrad.ops.conv``).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.errors import ArgumentError, DTypeError, ShapeError
 from minigrad.ops import conv as conv_ops
 from minigrad.ops.composite import pad as pad_tensor
 from minigrad.tensor import Tensor
@@ -19,14 +21,24 @@ Padding = int | Sequence[int] | str
 
 
 def _pair(value: Any, name: str, op: str, size: int = 2) -> tuple[int, ...]:
-    """An int (used for every spatial axis) or a sequence with one int per axis."""
-    values = (value,) * size if isinstance(value, int) or hasattr(value, "__index__") else value
+    """An int (used for every spatial axis) or a sequence with one int per axis (or one int
+    for all, as PyTorch accepts ``stride=(2,)``). A float is a TypeError, as in PyTorch: it is
+    never silently truncated."""
+    values = (value,) if hasattr(value, "__index__") else value
     try:
-        values = tuple(int(v) for v in values)
+        values = tuple(operator.index(v) for v in values)
     except TypeError:
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {size} ints, got {value!r}") from None
+        raise TypeError(
+            f"{op}: {name} must be an int or a tuple of {size} ints, got {value!r}; "
+            "sizes, strides and paddings are whole numbers"
+        ) from None
+    if len(values) == 1:
+        values = values * size
     if len(values) != size:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {size} ints, got {value!r}")
+        raise ArgumentError(
+            f"{op}: {name} must be an int or a tuple of {size} ints (one per spatial dim), "
+            f"got {name}={list(values)}"
+        )
     return values
 
 
@@ -125,7 +137,7 @@ def convolve2d(
     if single_image:
         input = input.unsqueeze(0)  # noqa: A001
     if kernel.ndim != 4:
-        raise ValueError(
+        raise ShapeError(
             "convolve2d: kernel must be 2-D (kH, kW) or 4-D (O, C / groups, kH, kW), "
             f"got shape {tuple(kernel.shape)}"
         )
@@ -147,52 +159,52 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, op: str, spati
     batched_ndim = spatial + 2
     layout = "(N, C, L)" if spatial == 1 else "(N, C, H, W)"
     if input.ndim not in (batched_ndim, batched_ndim - 1):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a {batched_ndim}-D input {layout} or a {batched_ndim - 1}-D unbatched one, "
             f"got shape {tuple(input.shape)}"
         )
     if weight.ndim != batched_ndim:
         kernel_layout = "(O, C / groups, k)" if spatial == 1 else "(O, C / groups, kH, kW)"
-        raise ValueError(
+        raise ShapeError(
             f"{op}: weight must be {batched_ndim}-D {kernel_layout}, got shape {tuple(weight.shape)}"
         )
     if input.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got {input.dtype}; convert it with .float()")
+        raise DTypeError(f"{op}: input must be floating point, got {input.dtype}; convert it with .float()")
     if weight.dtype != input.dtype or (bias is not None and bias.dtype != input.dtype):
         found = f"input {input.dtype}, weight {weight.dtype}" + (
             "" if bias is None else f", bias {bias.dtype}"
         )
-        raise TypeError(
+        raise DTypeError(
             f"{op}: input, weight and bias must share one dtype, got {found}; convert with .to(dtype)"
         )
 
     stride = _pair(stride, "stride", op, spatial)
     dilation = _pair(dilation, "dilation", op, spatial)
     if min(stride) < 1:
-        raise ValueError(f"{op}: stride must be >= 1 on every axis, got {stride}")
+        raise ArgumentError(f"{op}: stride must be >= 1 on every axis, got {stride}")
     if min(dilation) < 1:
-        raise ValueError(f"{op}: dilation must be >= 1 on every axis, got {dilation}")
+        raise ArgumentError(f"{op}: dilation must be >= 1 on every axis, got {dilation}")
     if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+        raise ArgumentError(f"{op}: groups must be a positive int, got {groups!r}")
 
     batched = input.ndim == batched_ndim
     channels = input.shape[1] if batched else input.shape[0]
     out_channels, channels_per_group = weight.shape[0], weight.shape[1]
     if channels % groups:
-        raise ValueError(f"{op}: the input's {channels} channels are not divisible by groups={groups}")
+        raise ShapeError(f"{op}: the input's {channels} channels are not divisible by groups={groups}")
     if out_channels % groups:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the weight's {out_channels} output channels (dim 0 of {tuple(weight.shape)}) "
             f"are not divisible by groups={groups}"
         )
     if channels_per_group * groups != channels:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: weight of shape {tuple(weight.shape)} with groups={groups} expects "
             f"{channels_per_group} * {groups} = {channels_per_group * groups} input channels, but the "
             f"input of shape {tuple(input.shape)} has {channels}"
         )
     if bias is not None and tuple(bias.shape) != (out_channels,):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: bias must have shape ({out_channels},) (one per output channel), got {tuple(bias.shape)}"
         )
 
@@ -202,23 +214,23 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, op: str, spati
             pairs = ((0, 0),) * spatial
         elif padding == "same":
             if max(stride) > 1:
-                raise ValueError(
+                raise ArgumentError(
                     f"{op}: padding='same' is not supported for strided convolutions (stride={stride}); "
                     "give an explicit padding"
                 )
             pairs = same_padding(kernel, dilation)
         else:
-            raise ValueError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+            raise ArgumentError(f"{op}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     else:
         pairs = tuple((p, p) for p in _pair(padding, "padding", op, spatial))
         if min(min(pair) for pair in pairs) < 0:
-            raise ValueError(f"{op}: padding must be >= 0 on every axis, got {tuple(p for p, _ in pairs)}")
+            raise ArgumentError(f"{op}: padding must be >= 0 on every axis, got {tuple(p for p, _ in pairs)}")
 
     size = tuple(input.shape[-spatial:])
     padded = tuple(n + before + after for n, (before, after) in zip(size, pairs))
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     if any(s > p for s, p in zip(span, padded)):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: the kernel {'x'.join(map(str, kernel))} (dilation {dilation}, so it spans "
             f"{'x'.join(map(str, span))}) is larger than the padded input {'x'.join(map(str, padded))} "
             f"(input {tuple(input.shape)}, padding {tuple(p for p, _ in pairs)}); pad more or use a "

@@ -8,9 +8,11 @@ maps composed from existing differentiable ops.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from minigrad.nn.functional.conv import _pair
 from minigrad.ops import conv as conv_ops
 from minigrad.ops import pool as pool_ops
@@ -36,7 +38,7 @@ def max_pool2d(
     PyTorch does. Output: ``(N, C, Ho, Wo)``, ``Ho = floor((H + 2p - d(k-1) - 1) / s) + 1``.
     """
     x, batched, kernel, stride, padding, dilation = _pool_args(
-        input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d"
+        input, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d", integers=True
     )
     # Without return_indices the primitive skips building the int64 index array.
     outputs = pool_ops.MaxPool2d.apply(
@@ -79,7 +81,7 @@ def avg_pool2d(
         input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
     )
     if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override <= 0):
-        raise ValueError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
+        raise ArgumentError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
     n, c, h, w = x.shape
     out_size = [
         pool_ops.pool_output_size(size, k, s, p, 1, ceil_mode)
@@ -124,10 +126,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size, output_size)
     if len(output_size) != 2:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
-    ho, wo = (size if o is None else int(o) for o, size in zip(output_size, (h, w)))
+        raise ArgumentError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    ho, wo = (size if o is None else operator.index(o) for o, size in zip(output_size, (h, w)))
     if ho < 1 or wo < 1:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be >= 1, got {(ho, wo)}")
+        raise ArgumentError(f"adaptive_avg_pool2d: output_size must be >= 1, got {(ho, wo)}")
     if h % ho == 0 and w % wo == 0:
         out = x.reshape(n, c, ho, h // ho, wo, w // wo).mean((3, 5))
     else:
@@ -138,33 +140,39 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     return out if batched else out.squeeze(0)
 
 
-def _batched(input: Any, op: str) -> tuple[Tensor, bool]:  # noqa: A002
+def _batched(input: Any, op: str, integers: bool = False) -> tuple[Tensor, bool]:  # noqa: A002
+    """``(N, C, H, W)`` from a batched or unbatched input, with PyTorch's checks. ``integers``:
+    the op accepts integer dtypes too (max pooling does, as PyTorch; never bool)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{op}: input must be a minigrad.Tensor, got {type(input).__name__}")
     if input.ndim not in (3, 4):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: expected a 4-D input (N, C, H, W) or 3-D unbatched (C, H, W), "
             f"got shape {tuple(input.shape)}"
         )
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating point, got {input.dtype}; convert it with .float()")
+    kinds = "fiu" if integers else "f"
+    if input.dtype.kind not in kinds:
+        raise UnsupportedDTypeError(
+            f'{op}: "{op}" is not implemented for {input.dtype} (as PyTorch); convert it with '
+            + (".float() or .long()" if integers else ".float()")
+        )
     return (input, True) if input.ndim == 4 else (input.unsqueeze(0), False)
 
 
-def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op: str):  # noqa: A002
-    """Validate and normalise pooling arguments (PyTorch's checks and messages)."""
-    x, batched = _batched(input, op)
+def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op: str, integers: bool = False):  # noqa: A002
+    """Validate and normalise pooling arguments (PyTorch's checks, messages and error classes)."""
+    x, batched = _batched(input, op, integers)
     kernel = _pair(kernel_size, "kernel_size", op)
     stride = kernel if stride is None or stride == () or stride == [] else _pair(stride, "stride", op)
     padding = _pair(padding, "padding", op)
     dilation = _pair(dilation, "dilation", op)
     for name, values in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if min(values) < 1:
-            raise ValueError(f"{op}: {name} must be >= 1 on every axis, got {values}")
+            raise ArgumentError(f"{op}: {name} must be >= 1 (greater than zero) on every axis, got {values}")
     if min(padding) < 0:
-        raise ValueError(f"{op}: padding must be >= 0 on every axis, got {padding}")
+        raise ArgumentError(f"{op}: padding must be >= 0 on every axis, got {padding}")
     if any(p > k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(
+        raise ArgumentError(
             f"{op}: padding {padding} must be at most half the kernel size {kernel} (pad <= k // 2)"
         )
     size = x.shape[2:]
@@ -173,7 +181,7 @@ def _pool_args(input, kernel_size, stride, padding, dilation, ceil_mode, op: str
         for n, k, s, p, d in zip(size, kernel, stride, padding, dilation)
     ]
     if min(out) < 1:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: input {tuple(input.shape)} is too small for kernel {kernel} with stride {stride}, "
             f"padding {padding} and dilation {dilation}: the output would be {tuple(out)}"
         )
