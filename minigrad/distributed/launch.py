@@ -17,7 +17,6 @@ with batch ``N * B``: the data-parallel run takes the same steps, up to float ro
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -166,10 +165,4 @@ def _gpu_of(device: str) -> int | None:
     return int(text.split(":", 1)[1]) if ":" in text else None
 
 
-def log_on_main(message: str) -> None:
-    """Print ``message`` on stderr from rank 0 only."""
-    if _job.is_main:
-        print(message, file=sys.stderr, flush=True)
-
-
-__all__ = ["Job", "ShardedLoader", "start", "current", "local_device", "local_rank", "log_on_main"]
+__all__ = ["Job", "ShardedLoader", "start", "current", "local_device", "local_rank"]

@@ -20,6 +20,7 @@ from minigrad.distributed.errors import DistBackendError
 # so a long wait leaves the CPU to the ranks that still compute.
 _SPIN_SECONDS = 5e-3
 _LONGEST_SLEEP = 1e-3
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 class Work:
@@ -72,7 +73,7 @@ class Work:
         limit = (self._timeout if timeout is None else timeout).total_seconds()
         spin_until = time.monotonic() + _SPIN_SECONDS
         while not self.is_completed() and time.monotonic() < spin_until:
-            os.sched_yield()
+            _yield()
         sleep = 0.0
         while not self.is_completed():
             if time.monotonic() - self._started > limit:

@@ -104,6 +104,7 @@ class Reducer:
         self.state = IDLE
         self.expected = [0] * len(params)  # contributions still to come, per parameter
         self.started = [False] * len(params)  # whether the slot holds this iteration's values
+        self.used_here = [False] * len(params)  # whether this rank delivered a gradient
         self.next_bucket = 0
         self.arrived = False  # whether any gradient arrived since the last forward
         self._zeros = [_zero_gradient(p) for p in params]
@@ -117,6 +118,7 @@ class Reducer:
         self._check_previous_iteration()
         self.expected = count_edges_to_leaves(outputs, {id(p): i for i, p in enumerate(self.params)})
         self.started = [False] * len(self.params)
+        self.used_here = [False] * len(self.params)
         self.next_bucket = 0
         self.arrived = False
         for bucket in self.buckets:
@@ -185,6 +187,7 @@ class Reducer:
             if grad_array is not None:
                 bucket.used[position] = 1
         self.started[index] = True
+        self.used_here[index] = grad_array is not None
 
     def _launch_ready_buckets(self) -> None:
         while self.next_bucket < len(self.buckets) and self.buckets[self.next_bucket].waiting == 0:
@@ -207,11 +210,15 @@ class Reducer:
         """Wait for every bucket and write the averages into ``.grad``."""
         for bucket in self.buckets:
             bucket.work.wait()
+            used_anywhere = None  # read from the device only when needed (a GPU would wait)
             with bucket.backend.activate():
                 for position, index in enumerate(bucket.indices):
                     param = self.params[index]
-                    if param.grad is None and not bucket.used[position] > 0:
-                        continue  # no rank used it: .grad stays None, as in PyTorch
+                    if param.grad is None and not self.used_here[index]:
+                        if used_anywhere is None:
+                            used_anywhere = bucket.backend.to_numpy(bucket.used) > 0
+                        if not used_anywhere[position]:
+                            continue  # no rank used it: .grad stays None, as in PyTorch
                     slot = bucket.slots[position]
                     if param.grad is None:
                         param.grad = Tensor._make(slot.copy(), bucket.backend)
