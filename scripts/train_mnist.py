@@ -31,7 +31,8 @@ from minigrad import (
     backends,  # noqa: E402
     optim,  # noqa: E402
 )
-from minigrad.data import MNIST, DataLoader, FashionMNIST, Subset  # noqa: E402
+from minigrad.data import MNIST, FashionMNIST, Subset  # noqa: E402
+from minigrad.distributed import launch  # noqa: E402  (mpiexec -n N: data-parallel)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -165,13 +166,16 @@ def save_checkpoint(path: str, model: Any, optimizer: Any, scheduler: Any, loade
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     def log(message: str) -> None:  # stderr, so that --json output on stdout stays parseable
-        print(message, file=sys.stderr, flush=True)
+        if job.is_main:
+            print(message, file=sys.stderr, flush=True)
 
+    device = check_device(args.device)
+    job = launch.start(args)  # under mpiexec: joins the job, rank 0 alone logs, a GPU per rank
     device = check_device(args.device)
     minigrad.manual_seed(args.seed)
     train_set, test_set = load_data(args, log)
-    train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    test_loader = DataLoader(test_set, batch_size=args.test_batch_size)
+    train_loader = job.train_loader(train_set, args.batch_size, args.seed)  # this rank's share
+    test_loader = job.test_loader(test_set, args.test_batch_size)
     model = get_model(args.model).to(device)
     optimizer = make_optimizer(args, model)
     scheduler = optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=args.gamma)
@@ -189,23 +193,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         model.to(device)
         first_epoch, history = state["epoch"] + 1, state["history"]
         log(f"resumed from {args.resume} after epoch {state['epoch']}")
+    trained = job.wrap(model)  # DistributedDataParallel on several ranks
     parameters = sum(p.numel() for p in model.parameters())
     log(f"minigrad {minigrad.__version__} | {args.model} ({parameters:,} parameters) on {device} | "
-        f"{len(train_set):,} training and {len(test_set):,} test images | {args.optimizer} lr {args.lr}")
+        f"{len(train_set):,} training and {len(test_set):,} test images | {args.optimizer} lr {args.lr}"
+        + (f" | data-parallel: {job.world_size} ranks x batch {args.batch_size}" if job.distributed else ""))
     start = time.perf_counter()
     for epoch in range(first_epoch, args.epochs + 1):
-        result = train_epoch(model, train_loader, optimizer, device, args, epoch)
+        result = train_epoch(trained, train_loader, optimizer, device, args, epoch)
         result.update(evaluate(model, test_loader, device, args))
+        result = job.combine(result, len(test_loader.dataset))  # over all ranks
         scheduler.step()
         result["epoch"] = epoch
         history.append(result)
         log(f"epoch {epoch}/{args.epochs}  train loss {result['train_loss']:.4f}  "
             f"test loss {result['test_loss']:.4f}  test accuracy {100 * result['test_accuracy']:.2f}%  "
             f"time {result['train_seconds']:.1f}s  ({result['train_images_per_second']:,.0f} images/s)")
-        if args.save:
+        if args.save and job.is_main:
             save_checkpoint(args.save, model, optimizer, scheduler, train_loader, epoch, history, args)
     summary = {
         "model": args.model, "device": device, "epochs": args.epochs, "parameters": parameters,
+        "world_size": job.world_size,
         "test_accuracy": history[-1]["test_accuracy"] if history else math.nan,
         "test_loss": history[-1]["test_loss"] if history else math.nan,
         "wall_seconds": time.perf_counter() - start, "history": history, "checkpoint": args.save,
@@ -227,10 +235,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted" + (f": the last finished epoch is in {args.save}" if args.save else ""),
               file=sys.stderr)
         return 130
-    if args.json:
+    if args.json and launch.current().is_main:
         print(json.dumps(summary, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launch.current().exit_code(main()))
