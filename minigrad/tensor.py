@@ -20,13 +20,14 @@ from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.backends.dtypes import (
     DEFAULT_FLOAT,
     as_dtype,
+    bool_,
     check_array_dtype,
     floating_result,
     from_python_data,
     result_type,
 )
 from minigrad.device import device as Device
-from minigrad.errors import ArgumentError, DTypeError, ShapeError
+from minigrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
 
 Scalar = int | float | bool
@@ -425,6 +426,8 @@ class Tensor:
             if other.shape != self.shape:
                 broadcast_shapes(self.shape, other.shape, op)
             return _cast_operand(self, dtype, other), _cast_operand(other, dtype, self)
+        if dtype.kind in "iu" and type(other) is builtins.int and op != "pow":
+            other = _wrapped_integer(other, dtype)
         return _cast_operand(self, dtype, other), other
 
     def __add__(self, other: Any) -> Tensor:
@@ -436,13 +439,13 @@ class Tensor:
         return arithmetic.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
+        _refuse_bool_subtraction(self, other)
         a, b = self._promoted(other, "sub")
-        _refuse_bool("sub", a, "Subtraction, the `-` operator, with two bool tensors", "`^` or logical_xor()")
         return arithmetic.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> Tensor:
+        _refuse_bool_subtraction(self, other)
         a, b = self._promoted(other, "sub")
-        _refuse_bool("sub", a, "Subtraction, the `-` operator, with two bool tensors", "`^` or logical_xor()")
         return arithmetic.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
@@ -464,11 +467,15 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         a, b = self._promoted(exponent, "pow")
         _refuse_negative_integer_power(a, b)
+        if a.dtype.kind == "b" and (not isinstance(b, Tensor) or b.dtype.kind == "b"):
+            return _bool_power(a, b)
         return arithmetic.Pow.apply(a, b)
 
     def __rpow__(self, base: Any) -> Tensor:
-        a, b = self._promoted(base, "pow")
+        a, b = self._promoted(base, "rpow")  # a negative int base wraps: (-1) ** uint8 is 255 ** x
         _refuse_negative_integer_power(b, a)
+        if a.dtype.kind == "b" and isinstance(b, builtins.bool):
+            raise _no_bool_kernel("pow", "pow", ".int()")
         return arithmetic.Pow.apply(b, a)
 
     def _floating(self) -> Tensor:
@@ -505,6 +512,8 @@ class Tensor:
                 f"{other.dtype} (PyTorch does not promote here); convert one with .to({other.dtype}) "
                 f"or .to({self.dtype})"
             )
+        if self.dtype.kind == "b":
+            raise _no_bool_kernel("matmul", "addmm", ".float()")
         inner_a = self.shape[-1]
         inner_b = other.shape[-2] if other.ndim > 1 else other.shape[0]
         if inner_a != inner_b:
@@ -540,9 +549,11 @@ class Tensor:
         return 1.0 / self
 
     def square(self) -> Tensor:
-        return self * self
+        return self**2 if self.dtype.kind == "b" else self * self  # bool squares to int64, as PyTorch
 
     def abs(self) -> Tensor:
+        if self.dtype.kind == "b":
+            raise _no_bool_kernel("abs", "abs_cpu", ".int()")
         return elementwise.Abs.apply(self)
 
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
@@ -556,6 +567,8 @@ class Tensor:
     clip = clamp
 
     def relu(self) -> Tensor:
+        if self.dtype.kind == "b":
+            raise DTypeError("relu: Boolean inputs not supported for relu (as in PyTorch); convert with .float() first")
         return elementwise.Relu.apply(self)
 
     def sigmoid(self) -> Tensor:
@@ -601,12 +614,15 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self) -> Tensor:
+        _refuse_float_bitwise("bitwise_not", self)
         return Tensor._make(~self._array, self.backend)
 
     def __and__(self, other: Tensor) -> Tensor:
+        _refuse_float_bitwise("bitwise_and", self, other)
         return self._compare(other, "__and__")
 
     def __or__(self, other: Tensor) -> Tensor:
+        _refuse_float_bitwise("bitwise_or", self, other)
         return self._compare(other, "__or__")
 
     def equal(self, other: Tensor) -> bool:
@@ -622,9 +638,11 @@ class Tensor:
         return Tensor._make(self._array.all(), self.backend)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        _refuse_bool("argmax", self, "argmax() of a bool input", ".int() conversion and then the")
         return Tensor._make(self.backend.xp.argmax(self._array, axis=dim, keepdims=keepdim), self.backend)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        _refuse_bool("argmin", self, "argmin() of a bool input", ".int() conversion and then the")
         return Tensor._make(self.backend.xp.argmin(self._array, axis=dim, keepdims=keepdim), self.backend)
 
     # --- reductions ----------------------------------------------------------------------
@@ -1056,6 +1074,62 @@ def _cast_operand(operand: Tensor, dtype: Any, other: Any) -> Tensor:
 def _refuse_bool(op: str, operand: Tensor, what: str, fix: str) -> None:
     if operand.dtype.kind == "b":
         raise DTypeError(f"{op}: {what} is not supported (as in PyTorch); use the {fix} operator instead")
+
+
+def _refuse_bool_subtraction(tensor: Tensor, other: Any) -> None:
+    """PyTorch refuses ``-`` as soon as one operand is a bool tensor or a Python bool (even
+    ``float_tensor - True``), with its own wording for two bool tensors."""
+    bools = [isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x.dtype.kind == "b") for x in (tensor, other)]
+    if builtins.all(bools) and isinstance(other, Tensor):
+        raise DTypeError(
+            "sub: Subtraction, the `-` operator, with two bool tensors is not supported (as in "
+            "PyTorch); use the `^` or logical_xor() operator instead"
+        )
+    if builtins.any(bools):
+        raise DTypeError(
+            "sub: Subtraction, the `-` operator, with a bool tensor is not supported (as in PyTorch); "
+            "if you are trying to invert a mask, use the `~` or logical_not() operator instead"
+        )
+
+
+def _refuse_float_bitwise(op: str, *operands: Any) -> None:
+    """Bitwise ops exist for integers and bools only (PyTorch: NotImplementedError)."""
+    for x in operands:
+        if isinstance(x, builtins.float) or (isinstance(x, Tensor) and x.dtype.kind in "fc"):
+            kind = "Float" if isinstance(x, builtins.float) or x.dtype.kind == "f" else "Complex"
+            raise UnsupportedDTypeError(
+                f"{op}: \"{op}_cpu\" not implemented for '{kind}' (as in PyTorch); bitwise ops take "
+                "integer or bool tensors (for masks, compare first: (x > 0) & (y > 0))"
+            )
+
+
+def _wrapped_integer(value: int, dtype: Any) -> int:
+    """A Python int in an integer tensor's dtype, wrapping around as PyTorch does
+    (``uint8_tensor + -1`` adds 255); NumPy 2 raises OverflowError instead."""
+    info = _integer_bounds(dtype)
+    if info[0] <= value <= info[1]:
+        return value
+    span = info[1] - info[0] + 1
+    return (value - info[0]) % span + info[0]
+
+
+def _integer_bounds(dtype: Any) -> tuple[int, int]:
+    bits = 8 * dtype.itemsize
+    return (0, 2**bits - 1) if dtype.kind == "u" else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+
+def _no_bool_kernel(op: str, kernel: str, fix: str) -> UnsupportedDTypeError:
+    return UnsupportedDTypeError(
+        f"{op}: \"{kernel}\" not implemented for 'Bool' (as in PyTorch); convert with {fix} first"
+    )
+
+
+def _bool_power(base: Tensor, exponent: Any) -> Tensor:
+    """``bool_tensor ** True/False`` stays bool in PyTorch (x ** True is x, x ** False is all
+    True); with a bool tensor as the exponent PyTorch has no kernel."""
+    if isinstance(exponent, Tensor):
+        raise _no_bool_kernel("pow", "pow", ".int()")
+    return base.clone() if exponent else Tensor._make(base.backend.xp.ones(base.shape, dtype=bool_), base.backend)
 
 
 def _refuse_negative_integer_power(base: Any, exponent: Any) -> None:

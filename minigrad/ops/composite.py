@@ -91,6 +91,10 @@ def _pick(a, b, op):
     if not isinstance(b, Tensor):
         raise TypeError(f"{op}(): argument 'other' must be Tensor, not {type(b).__name__}")
     a, b = a._promoted(b, op)
+    # _promoted leaves a bool operand uncast (NumPy computes x * mask in x's dtype); here the
+    # halves of a tie would be computed in float32, so cast both to the result dtype.
+    dtype = result_type(a, b)
+    a, b = a.to(dtype), b.to(dtype)
     xp = a.backend.xp
     if a.dtype.kind not in "fc":  # integers and booleans: no gradient, no ties to split
         return Tensor._make(getattr(xp, op)(a._array, b._array), a.backend)
