@@ -215,6 +215,8 @@ def pad(x, pad: Sequence[int], mode: str = "constant", value: float = 0.0):
             "the last 1, 2 or 3 dims of a batched (N, C, ...) or unbatched (C, ...) input "
             "(2 values for a 2-D or 3-D input, 4 for 3-D or 4-D, 6 for 4-D or 5-D)"
         )
+    if mode != "circular":
+        _check_reflect_replicate_sizes(x.shape, widths, len(pairs), mode)
     xp = x.backend.xp
     result = x
     for axis, (before, after) in enumerate(widths):
@@ -224,11 +226,6 @@ def pad(x, pad: Sequence[int], mode: str = "constant", value: float = 0.0):
         if mode == "circular":
             positions = _circular_positions(xp, size, before, after, axis)
         else:
-            if size + before + after < 1:
-                raise ArgumentError(
-                    f"pad: input (size {size} in dim {axis}) is too small for {mode} padding "
-                    f"({before}, {after}): the output would have size {size + before + after}"
-                )
             if mode == "reflect" and (before >= size or after >= size):
                 raise ArgumentError(
                     f"pad: Padding size should be less than the corresponding input dimension, but "
@@ -244,6 +241,17 @@ def pad(x, pad: Sequence[int], mode: str = "constant", value: float = 0.0):
         index = (slice(None),) * axis + (positions,)
         result = result[index]
     return result
+
+
+def _check_reflect_replicate_sizes(sizes, widths, padded: int, mode: str) -> None:
+    """PyTorch's rule, odd as it is: a 1-D pad needs an output of at least 1; 2-D and 3-D pads
+    need at least ONE padded dim of size >= 1 (the others may be cropped to 0), none negative."""
+    outputs = [size + before + after for size, (before, after) in zip(sizes[-padded:], widths[-padded:])]
+    if min(outputs) < 0 or max(outputs) < 1 or (padded == 1 and outputs[0] < 1):
+        raise ArgumentError(
+            f"pad: input (sizes {list(sizes[-padded:])} in the padded dims) is too small for {mode} "
+            f"padding {[w for w in widths[-padded:]]}: calculated output sizes {outputs}"
+        )
 
 
 def _constant_pad(x, widths, value):
