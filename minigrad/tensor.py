@@ -27,7 +27,7 @@ from minigrad.backends.dtypes import (
     result_type,
 )
 from minigrad.device import device as Device
-from minigrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
+from minigrad.errors import ArgumentError, DTypeError, EmptyReductionError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
 
 Scalar = int | float | bool
@@ -638,12 +638,25 @@ class Tensor:
         return Tensor._make(self._array.all(), self.backend)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        _refuse_bool("argmax", self, "argmax() of a bool input", ".int() conversion and then the")
-        return Tensor._make(self.backend.xp.argmax(self._array, axis=dim, keepdims=keepdim), self.backend)
+        return self._arg_extremum("argmax", dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        _refuse_bool("argmin", self, "argmin() of a bool input", ".int() conversion and then the")
-        return Tensor._make(self.backend.xp.argmin(self._array, axis=dim, keepdims=keepdim), self.backend)
+        return self._arg_extremum("argmin", dim, keepdim)
+
+    def _arg_extremum(self, op: str, dim: int | None, keepdim: bool) -> Tensor:
+        _refuse_bool(op, self, f"{op}() of a bool input", ".int() conversion and then the")
+        if dim is not None:
+            dim = composite.dim_in_range(dim, self.ndim, op)
+            dim = None if self.ndim == 0 else dim
+        if self.numel() == 0 and (dim is None or self.shape[dim] == 0):
+            raise EmptyReductionError(
+                f"{op}(): Expected reduction dim {dim} to have non-zero size: the {op} of no elements "
+                f"is undefined (input of shape {list(self.shape)})"
+            )
+        result = getattr(self.backend.xp, op)(self._array, axis=dim, keepdims=keepdim and dim is not None)
+        if keepdim and dim is None:  # PyTorch keeps every dim as size 1
+            result = result.reshape((1,) * self.ndim)
+        return Tensor._make(result, self.backend)
 
     # --- reductions ----------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:

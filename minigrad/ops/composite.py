@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from minigrad.backends.dtypes import result_type
-from minigrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
+from minigrad.errors import ArgumentError, EmptyReductionError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import elementwise, reduction, shape
 
 
@@ -64,6 +64,9 @@ def _refuse_integers(x, op):
 
 def log_softmax(x, dim):
     _refuse_integers(x, "log_softmax")
+    if x.numel() == 0:
+        dim_in_range(dim, x.ndim, "log_softmax")
+        return x.clone()  # nothing to normalise (PyTorch returns the empty tensor)
     # Subtract the max first (a constant: softmax is shift-invariant) so exp cannot overflow.
     shifted = x - x.detach().amax(dim, keepdim=True)
     return shifted - shifted.exp().sum(dim, keepdim=True).log()
@@ -71,6 +74,9 @@ def log_softmax(x, dim):
 
 def softmax(x, dim):
     _refuse_integers(x, "softmax")
+    if x.numel() == 0:
+        dim_in_range(dim, x.ndim, "softmax")
+        return x.clone()
     e = (x - x.detach().amax(dim, keepdim=True)).exp()
     return e / e.sum(dim, keepdim=True)
 
@@ -118,9 +124,9 @@ def extremum_with_index(x, dim, keepdim, op):
     (dim,) = reduction.normalize_dims(dim, x.ndim) or (None,)
     xp = x.backend.xp
     if dim is None:  # a 0-d tensor: its value, at index 0
-        return ValuesIndices(x * 1, Tensor._make(xp.zeros((), dtype=xp.int64), x.backend))
+        return ValuesIndices(x.clone(), Tensor._make(xp.zeros((), dtype=xp.int64), x.backend))
     if x.shape[dim] == 0:
-        raise IndexError(f"{op}(): Expected reduction dim {dim} to have non-zero size (shape {list(x.shape)})")
+        raise EmptyReductionError(f"{op}(): Expected reduction dim {dim} to have non-zero size (shape {list(x.shape)})")
     find = xp.argmax if op == "max" else xp.argmin
     index = find(x._array, axis=dim, keepdims=True)
     grid = [xp.arange(n).reshape((n,) + (1,) * (x.ndim - 1 - i)) for i, n in enumerate(x.shape)]

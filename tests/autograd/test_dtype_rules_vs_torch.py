@@ -61,7 +61,7 @@ def test_unary_ops_follow_pytorch_dtype_rules(torch, op, dtype):
 @pytest.mark.parametrize("op", BINARY)
 def test_binary_ops_follow_pytorch_promotion_and_refusals(torch, op):
     for first, second in itertools.product(DTYPES, DTYPES):
-        def compute(library):
+        def compute(library, first=first, second=second):
             x, y = make(library, A, first), make(library, B, second)
             return getattr(x, op)(y) if op.startswith("__") else getattr(library, op)(x, y)
 
@@ -73,6 +73,42 @@ def test_binary_ops_follow_pytorch_promotion_and_refusals(torch, op):
 @pytest.mark.parametrize("op", SCALAR)
 def test_python_scalars_follow_pytorch_promotion(torch, op, scalar):
     for dtype in DTYPES:
-        assert_same(outcome(lambda: getattr(make(minigrad, A, dtype), op)(scalar), torch),
-                    outcome(lambda: getattr(make(torch, A, dtype), op)(scalar), torch),
+        assert_same(outcome(lambda dtype=dtype: getattr(make(minigrad, A, dtype), op)(scalar), torch),
+                    outcome(lambda dtype=dtype: getattr(make(torch, A, dtype), op)(scalar), torch),
                     f"{dtype} tensor .{op}({scalar!r})")
+
+
+REDUCTIONS = ["sum", "mean", "amax", "amin", "max", "min", "argmax", "argmin", "var", "std", "softmax",
+              "log_softmax"]
+SHAPES = [(), (0,), (3, 0), (0, 2), (1,), (2, 3), (2, 3, 4)]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("op", REDUCTIONS)
+def test_reductions_on_empty_and_0d_tensors_follow_pytorch(torch, op, shape):
+    """Values, dtypes and shapes for every dim and keepdim, or the same error class (the max of
+    nothing is IndexError with a dim, RuntimeError without: minigrad's error is both)."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    ndim = max(len(shape), 1)
+    for dtype in ["float64", "int64", "bool"]:
+        if op in ("softmax", "log_softmax") and dtype != "float64" and 0 in shape:
+            continue  # PyTorch returns an empty int tensor here (no kernel runs); minigrad refuses ints
+        for dim in [None, *range(-ndim, ndim)]:
+            for keepdim in (False, True):
+                if op in ("softmax", "log_softmax") and (dim is None or keepdim):
+                    continue
+                if dim is None and keepdim and op in ("max", "min", "var", "std"):
+                    continue
+
+                def compute(library, dim=dim, keepdim=keepdim, dtype=dtype):
+                    tensor = library.tensor(x).to(getattr(library, dtype))
+                    method = getattr(tensor, op)
+                    if op in ("softmax", "log_softmax"):
+                        return method(dim)
+                    if dim is None:
+                        return method(dim=None, keepdim=True) if keepdim else method()
+                    result = method(dim=dim, keepdim=keepdim)
+                    return result[0] if isinstance(result, tuple) else result
+
+                assert_same(outcome(lambda: compute(minigrad), torch), outcome(lambda: compute(torch), torch),
+                            f"{op}({dtype} {shape}, dim={dim}, keepdim={keepdim})")
