@@ -17,6 +17,7 @@ from typing import Any
 from minigrad import backends
 from minigrad.autograd.function import VersionCounter
 from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.autograd.hooks import RemovableHandle, add_hook
 from minigrad.backends.dtypes import (
     DEFAULT_FLOAT,
     as_dtype,
@@ -70,8 +71,9 @@ class Tensor:
     """
 
     __slots__ = (
-        "_array", "backend", "grad", "grad_fn", "requires_grad", "name", "_output_index",
-        "_hooks", "_retains_grad", "_version_counter", "_view", "_views", "__weakref__",
+        "_array", "backend", "_grad", "grad_fn", "requires_grad", "name", "_output_index",
+        "_hooks", "_post_accumulate_hooks", "_retains_grad", "_version_counter", "_view", "_views",
+        "__weakref__",
     )
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
 
@@ -105,12 +107,13 @@ class Tensor:
         self._views = None  # a base: the views of it made while recording (a WeakSet)
         self._array = array
         self.backend = backend
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self.requires_grad = grad_fn is not None
         self.name = None
         self._output_index = index
-        self._hooks: tuple | list = ()  # a list once register_hook is called
+        self._hooks: tuple | dict = ()  # a dict (handle id -> hook) once register_hook is called
+        self._post_accumulate_hooks: tuple | dict = ()
         self._retains_grad = False
 
     @classmethod
@@ -287,14 +290,57 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
-    def register_hook(self, hook: Any) -> None:
-        """``hook(grad)`` runs when this tensor's gradient arrives; it may return a replacement."""
+    def register_hook(self, hook: Any) -> RemovableHandle:
+        """``hook(grad)`` runs when this tensor's gradient arrives; it may return a replacement.
+        Returns a handle: ``handle.remove()`` unregisters it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:  # a non-leaf: the engine runs it at the node that made it
-            self.grad_fn.add_output_hook(self._output_index, hook)
-        else:
-            self._hooks = [*self._hooks, hook]
+            return self.grad_fn.add_output_hook(self._output_index, hook)
+        if not self._hooks:
+            self._hooks = {}
+        return add_hook(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> RemovableHandle:
+        """``hook(tensor)`` runs after backward accumulated into this leaf's ``.grad`` (not in
+        ``autograd.grad``, which leaves ``.grad`` alone), as in PyTorch."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._post_accumulate_hooks:
+            self._post_accumulate_hooks = {}
+        return add_hook(self._post_accumulate_hooks, hook)
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        """PyTorch checks an assigned gradient: a Tensor (or None) of this tensor's shape, dtype
+        and device."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                )
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+                    f"'{self.dtype}'. Please ensure that the gradient and the tensor have the same dtype"
+                )
+            if value.backend is not self.backend:
+                raise RuntimeError(
+                    f"attempting to assign a gradient on device '{value.device}' to a tensor on device "
+                    f"'{self.device}'. Please ensure that the gradient and the tensor are on the same device"
+                )
+        self._grad = value
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``, as in PyTorch.
