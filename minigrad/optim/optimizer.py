@@ -204,7 +204,10 @@ class Optimizer:
 def _to_param(value: Any, param: Tensor, key: str) -> Any:
     """A copy of a saved state value on the parameter's device and, if floating and not
     ``step``, in its dtype (PyTorch's rule: so NAdam's ``mu_product`` becomes float64 for a
-    float64 parameter after a load)."""
+    float64 parameter after a load). A number ``step`` (checkpoints from before steps were
+    tensors) becomes a tensor, as PyTorch's ``__setstate__`` does."""
+    if key == "step" and isinstance(value, (int, float)):
+        return step_counter(param, float(value))
     if not isinstance(value, Tensor):
         return value
     moved = value.detach().to(param.device)
@@ -272,10 +275,8 @@ def step_counter(param: Tensor, start: float = 0.0) -> Tensor:
 
 
 def count_step(state: dict[str, Any]) -> float:
-    """Add one to ``state["step"]`` and return the new count (older checkpoints hold an int)."""
-    step = state.get("step", 0)
-    if not isinstance(step, Tensor):
-        step = state["step"] = Tensor(float(step))
+    """Add one to ``state["step"]`` and return the new count."""
+    step = state["step"]
     step._array += 1
     return float(step._array)
 
