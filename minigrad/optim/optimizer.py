@@ -210,7 +210,8 @@ def _to_param(value: Any, param: Tensor, key: str) -> Any:
         return step_counter(param, float(value))
     if not isinstance(value, Tensor):
         return value
-    moved = value.detach().to(param.device)
+    # The step count (and NAdam's mu_product) stay on the CPU, as in PyTorch (see step_counter).
+    moved = value.detach().to("cpu" if key in ("step", "mu_product") else param.device)
     if moved.dtype.kind == "f" and key != "step":
         moved = moved.to(param.dtype)
     copied = moved._array.copy() if moved._array is value._array else moved._array
@@ -268,10 +269,10 @@ def zeros_state(param: Tensor, fill_value: float = 0.0) -> Tensor:
 
 
 def step_counter(param: Tensor, start: float = 0.0) -> Tensor:
-    """``state["step"]`` (and NAdam's ``mu_product``): a 0-d float32 tensor, as in PyTorch.
-    PyTorch keeps it on the CPU unless ``capturable``/``fused``; here all of a parameter's
-    state lives on its device (the backend conformance suite's contract)."""
-    return Tensor(start, device=param.device)
+    """``state["step"]`` (and NAdam's ``mu_product``): a 0-d float32 tensor on the CPU, as in
+    PyTorch (without ``capturable``/``fused``): the update reads it on the host every step, and
+    on a GPU that read would wait for the device."""
+    return Tensor(start)
 
 
 def count_step(state: dict[str, Any]) -> float:
