@@ -732,19 +732,25 @@ class Tensor:
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reduction.Amin.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
+    def maximum(self, other: Tensor) -> Tensor:
+        return composite.maximum(self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return composite.minimum(self, other)
+
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)`` as in PyTorch."""
         if isinstance(dim, Tensor):
             return composite.maximum(self, dim)
         if dim is None:
-            return self.amax()
+            return reduction.Amax.apply(self, dim=None, keepdim=False, nan_wins=True)
         return composite.extremum_with_index(self, dim, keepdim, "max")
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         if isinstance(dim, Tensor):
             return composite.minimum(self, dim)
         if dim is None:
-            return self.amin()
+            return reduction.Amin.apply(self, dim=None, keepdim=False, nan_wins=True)
         return composite.extremum_with_index(self, dim, keepdim, "min")
 
     # --- shapes --------------------------------------------------------------------------

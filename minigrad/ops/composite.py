@@ -82,12 +82,12 @@ def softmax(x, dim):
 
 
 def maximum(a, b):
-    """Elementwise max, PyTorch's ``maximum``: NaN wins; where equal, the gradient is split in half."""
+    """Elementwise max, PyTorch's ``maximum`` (the gradient rule: ``elementwise.Maximum``)."""
     return _pick(a, b, "maximum")
 
 
 def minimum(a, b):
-    """Elementwise min, PyTorch's ``minimum``: NaN wins; where equal, the gradient is split in half."""
+    """Elementwise min, PyTorch's ``minimum`` (the gradient rule: ``elementwise.Minimum``)."""
     return _pick(a, b, "minimum")
 
 
@@ -104,12 +104,7 @@ def _pick(a, b, op):
     xp = a.backend.xp
     if a.dtype.kind not in "fc":  # integers and booleans: no gradient, no ties to split
         return Tensor._make(getattr(xp, op)(a._array, b._array), a.backend)
-    beats = a._array > b._array if op == "maximum" else a._array < b._array
-    picked = elementwise.where(beats | xp.isnan(a._array), a, b)
-    tie = a._array == b._array
-    if not tie.any():
-        return picked
-    return elementwise.where(tie, a * 0.5 + b * 0.5, picked)  # not (a + b) / 2: it overflows
+    return (elementwise.Maximum if op == "maximum" else elementwise.Minimum).apply(a, b)
 
 
 def extremum_with_index(x, dim, keepdim, op):

@@ -49,7 +49,7 @@ class Sum(Primitive):
         return grad.reshape(kept_shape(shape, dims)).expand(shape)
 
 
-def _extremum_forward(ctx, a, reduce, dim, keepdim):
+def _extremum_forward(ctx, a, reduce, dim, keepdim, nan_wins=False):
     empty = [n for i, n in enumerate(a.shape) if n == 0 and (dim is None or i in dim)]
     if empty:
         raise EmptyReductionError(
@@ -58,6 +58,10 @@ def _extremum_forward(ctx, a, reduce, dim, keepdim):
         )
     out = reduce(a, axis=dim, keepdims=True)
     hit = a == out
+    if nan_wins and a.dtype.kind == "f":
+        # max()/min() of everything: a NaN result sends the gradient to the NaNs (PyTorch's
+        # evenly_distribute_backward); amax/amin give NaN everywhere there (0 hits / 0).
+        hit |= ctx.xp.isnan(a) & ctx.xp.isnan(out)
     share = hit / hit.sum(axis=dim, keepdims=True)  # ties split the gradient equally
     ctx.save_for_backward(ctx.constant(share.astype(a.dtype, copy=False)))
     return out if keepdim else out.squeeze(axis=dim)
@@ -74,8 +78,8 @@ class Amax(Primitive):
     name = "amax"
 
     @staticmethod
-    def forward(ctx, a, *, dim=None, keepdim=False):
-        return _extremum_forward(ctx, a, ctx.xp.max, dim, keepdim)
+    def forward(ctx, a, *, dim=None, keepdim=False, nan_wins=False):
+        return _extremum_forward(ctx, a, ctx.xp.max, dim, keepdim, nan_wins)
 
     backward = staticmethod(_extremum_backward)
 
@@ -86,7 +90,7 @@ class Amin(Primitive):
     name = "amin"
 
     @staticmethod
-    def forward(ctx, a, *, dim=None, keepdim=False):
-        return _extremum_forward(ctx, a, ctx.xp.min, dim, keepdim)
+    def forward(ctx, a, *, dim=None, keepdim=False, nan_wins=False):
+        return _extremum_forward(ctx, a, ctx.xp.min, dim, keepdim, nan_wins)
 
     backward = staticmethod(_extremum_backward)
