@@ -153,6 +153,7 @@ CASES: dict[str, Case] = {
     "log_softmax": Case(lambda a: a.log_softmax(0), ((3, 5),)),
     "mean_var": Case(lambda a: a.mean(1) + a.var(0).sum(), ((4, 5),)),
     "maximum": Case(lambda a, b: minigrad.maximum(a, b), ((3, 4), (3, 4))),
+    "minimum": Case(lambda a, b: minigrad.minimum(a, b), ((3, 4), (3, 4))),
     "max_with_indices": Case(lambda a: a.max(1).values * 2, ((3, 4),)),
     "std_scalar_ops": Case(lambda a: (a.std() + 1) * a / 2 - 3, ((3, 4),)),
     "nll_loss": Case(lambda x: F.nll_loss(x.log_softmax(1), on(x, [2, 0, 1])), ((3, 4),)),
