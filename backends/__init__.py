@@ -21,6 +21,7 @@ __all__ = [
     "Backend",
     "BackendUnavailableError",
     "available",
+    "create",
     "default_device",
     "set_default_device",
     "get",
@@ -77,6 +78,15 @@ def get(device: object = None) -> Backend:
                 backend.manual_seed(_seed)
             _cache[key] = backend
     return backend
+
+
+def create(device: object) -> Backend:
+    """A new backend for ``device``, not the shared one ``get`` returns: its own random
+    generator, for ``minigrad.Generator`` to draw from. Tensors never live on it."""
+    kind, index = parse_device(device)
+    if kind not in _factories:
+        raise ValueError(f"unknown device {str(device)!r}: known device types are {', '.join(sorted(_factories))}")
+    return _factories[kind](index)
 
 
 def manual_seed(seed: int) -> None:

@@ -92,6 +92,7 @@ from minigrad.functions import (
     var,
     where,
 )
+from minigrad.generator import Generator
 from minigrad.ops.composite import cat, stack
 from minigrad.printing import set_printoptions
 from minigrad.serialization import CheckpointError, load, save
@@ -131,5 +132,5 @@ __all__ = [
     "transpose", "unsqueeze", "var", "where",
     "accelerator", "dtype", "Size", "complex64", "complex128", "cfloat", "cdouble",
     "get_default_device", "set_default_device", "get_default_dtype", "set_default_dtype",
-    "set_printoptions",
+    "set_printoptions", "Generator",
 ]

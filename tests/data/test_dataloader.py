@@ -32,9 +32,12 @@ def flat(batches: list[list[int]]) -> list[int]:
 # --- Dataset and TensorDataset ---------------------------------------------------------------------
 
 
-def test_dataset_is_abstract() -> None:
-    with pytest.raises(TypeError):
-        Dataset()  # type: ignore[abstract]
+def test_a_dataset_without_getitem_raises_when_read(torch: Any) -> None:
+    # As PyTorch: Dataset() can be made (a subclass need not define __len__), reading it cannot.
+    with pytest.raises(NotImplementedError):
+        torch.utils.data.Dataset()[0]
+    with pytest.raises(NotImplementedError, match="__getitem__"):
+        Dataset()[0]
 
 
 def test_tensor_dataset_examples_are_rows() -> None:
@@ -194,7 +197,7 @@ def test_default_collate_stacks_arrays_and_converts_numbers() -> None:
     assert dataset.item_reads == 4
     assert images.shape == (4, 2, 3) and images.dtype == minigrad.float32
     assert labels.numpy().tolist() == [0, 1, 2, 3] and labels.dtype == minigrad.int64
-    assert halves.dtype == minigrad.float32  # not float64: Python floats must not promote
+    assert halves.dtype == minigrad.float64  # PyTorch's default_collate: Python floats are float64
 
 
 def test_default_collate_stacks_tensor_examples() -> None:
