@@ -244,8 +244,8 @@ class DataLoader:
 
     def _base_seed(self) -> int:
         """The workers' base seed (worker ``i`` is seeded ``base_seed + i``), from ``generator``
-        or the global generator. Drawn only when there are workers, so a loader without them
-        leaves the global generator as it was (PyTorch draws it for every iterator)."""
+        or the global generator. Drawn by every new iterator, workers or not, as in PyTorch: so
+        a sampler sharing that generator draws the same numbers whatever ``num_workers``."""
         if isinstance(self.generator, np.random.Generator):
             return int(self.generator.integers(0, 2**62))
         if self.generator is not None:
@@ -257,6 +257,7 @@ class DataLoader:
 class _SingleProcessIterator:
     def __init__(self, loader: DataLoader) -> None:
         self._sampler_iter = iter(loader._index_sampler)
+        loader._base_seed()  # drawn, unused, as PyTorch: the same draws with and without workers
         self._fetcher = make_fetcher(loader._kind, loader.dataset, loader._auto_collation,
                                      loader.collate_fn, loader.drop_last)
         self._length = loader
@@ -295,6 +296,7 @@ class _MultiProcessIterator:
         self._result_queue = context.Queue()
         self._done_event = context.Event()
         self.shut_down = False
+        self._sampler_iter = iter(loader._index_sampler)  # before the base seed, as PyTorch
         base_seed = loader._base_seed()
         self._index_queues = []
         self._workers = []
@@ -324,7 +326,8 @@ class _MultiProcessIterator:
         self._start_epoch(first=False)
 
     def _start_epoch(self, first: bool) -> None:
-        self._sampler_iter = iter(self._loader._index_sampler)
+        if not first:
+            self._sampler_iter = iter(self._loader._index_sampler)
         self._send_index = 0
         self._received_index = 0
         self._task_info: dict[int, tuple] = {}  # task -> (worker,) or, arrived early, (worker, batch)
@@ -410,16 +413,17 @@ class _MultiProcessIterator:
             dead = [worker for worker, active in zip(self._workers, self._active)
                     if active and not worker.is_alive()]
             if dead:
-                self._shutdown()
+                self._shutdown(force=True)
                 pids = ", ".join(str(worker.pid) for worker in dead)
                 codes = ", ".join(str(worker.exitcode) for worker in dead)
                 raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly (exit code {codes}); "
                                    "a worker killed by the system often ran out of memory: try fewer workers")
             if deadline is not None and time.monotonic() >= deadline:
-                self._shutdown()
+                self._shutdown(force=True)  # the late worker may be stuck: don't wait for it
                 raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
 
-    def _shutdown(self) -> None:
+    def _shutdown(self, force: bool = False) -> None:
+        """Stop the workers: ask, wait a little (not at all with ``force``), then terminate."""
         if self.shut_down:
             return
         self.shut_down = True
@@ -430,7 +434,7 @@ class _MultiProcessIterator:
             except (OSError, ValueError):
                 pass
         for worker in self._workers:
-            worker.join(timeout=5 * STATUS_CHECK_INTERVAL)
+            worker.join(timeout=0 if force else 5 * STATUS_CHECK_INTERVAL)
             if worker.is_alive():
                 worker.terminate()  # stuck in user code: it must not outlive the loader
                 worker.join()

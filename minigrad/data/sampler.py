@@ -117,6 +117,7 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
+        # A generator function: nothing is drawn before the first next(), as in PyTorch.
         # Checked when drawing, as PyTorch's multinomial does.
         if (self.weights < 0).any() or not np.isfinite(self.weights).all() or self.weights.sum() <= 0:
             raise RuntimeError("invalid multinomial distribution: weights must be finite, >= 0 and have a positive sum")
@@ -126,13 +127,14 @@ class WeightedRandomSampler(Sampler):
         if self.replacement:
             cumulative = np.cumsum(self.weights)
             picks = np.searchsorted(cumulative, random.uniform(self.num_samples) * cumulative[-1], side="right")
-            return iter(np.minimum(picks, len(self.weights) - 1).tolist())
+            yield from np.minimum(picks, len(self.weights) - 1).tolist()
+            return
         # Without replacement: the largest u ** (1 / w) (Efraimidis and Spirakis), which picks
         # index after index in proportion to the weights of those not yet picked; once they are
         # used up, zero weights follow in index order (PyTorch also returns them then).
         with np.errstate(divide="ignore"):
             keys = np.log(random.uniform(len(self.weights))) / self.weights  # -inf for weight 0
-        return iter(np.argsort(-keys, kind="stable")[:self.num_samples].tolist())
+        yield from np.argsort(-keys, kind="stable")[:self.num_samples].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
