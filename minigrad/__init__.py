@@ -98,6 +98,7 @@ from minigrad.printing import set_printoptions
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.size import Size
 from minigrad.tensor import Tensor
+from minigrad.type_info import finfo, iinfo
 
 float = float32
 double = float64
@@ -132,5 +133,5 @@ __all__ = [
     "transpose", "unsqueeze", "var", "where",
     "accelerator", "dtype", "Size", "complex64", "complex128", "cfloat", "cdouble",
     "get_default_device", "set_default_device", "get_default_dtype", "set_default_dtype",
-    "set_printoptions", "Generator",
+    "set_printoptions", "Generator", "finfo", "iinfo",
 ]

@@ -211,3 +211,30 @@ def test_type_converts_to_a_dtype_or_a_type_name(torch: Any) -> None:
     assert x.type(minigrad.float32) is x  # nothing to convert, as PyTorch
     with pytest.raises(ValueError, match="invalid type"):
         x.type("minigrad.NoSuchTensor")
+
+
+# --- finfo and iinfo -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["float16", "float32", "float64", None])
+def test_finfo_matches_pytorch(torch: Any, name: str | None) -> None:
+    mine = minigrad.finfo() if name is None else minigrad.finfo(getattr(minigrad, name))
+    theirs = torch.finfo() if name is None else torch.finfo(getattr(torch, name))
+    for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+        assert getattr(mine, field) == getattr(theirs, field), field
+    assert repr(mine) == repr(theirs)
+
+
+@pytest.mark.parametrize("name", ["uint8", "int8", "int16", "int32", "int64"])
+def test_iinfo_matches_pytorch(torch: Any, name: str) -> None:
+    mine, theirs = minigrad.iinfo(getattr(minigrad, name)), torch.iinfo(getattr(torch, name))
+    assert (mine.bits, mine.min, mine.max, mine.dtype) == (theirs.bits, theirs.min, theirs.max, theirs.dtype)
+    assert repr(mine) == repr(theirs)
+
+
+@pytest.mark.parametrize(("info", "name"), [("finfo", "int32"), ("iinfo", "float32"), ("iinfo", "bool")])
+def test_info_of_the_wrong_kind_of_dtype_is_a_type_error(torch: Any, info: str, name: str) -> None:
+    with pytest.raises(TypeError):
+        getattr(torch, info)(getattr(torch, name))
+    with pytest.raises(TypeError, match=r"minigrad\.\w+"):
+        getattr(minigrad, info)(getattr(minigrad, name))
