@@ -15,7 +15,6 @@ import os
 import queue
 import random
 import signal
-import sys
 import traceback
 from dataclasses import dataclass
 from multiprocessing.reduction import ForkingPickler
@@ -124,6 +123,7 @@ def worker_loop(dataset: Any, kind: str, auto_collation: bool, collate_fn: Any, 
     """The body of worker ``worker_id`` (the target of its process)."""
     global _worker_info
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    register_tensor_pickling()  # a spawned worker starts without the main process's registration
     seed = base_seed + worker_id
     random.seed(seed)
     import minigrad
@@ -206,8 +206,8 @@ def register_tensor_pickling() -> None:
     """Let tensors travel through multiprocessing queues (sent by worker processes)."""
     from minigrad.tensor import Tensor
 
-    ForkingPickler.register(Tensor, _reduce_tensor)
-    for name in ("minigrad.nn.parameter",):
-        module = sys.modules.get(name)
-        if module is not None:
-            ForkingPickler.register(module.Parameter, _reduce_tensor)
+    classes = [Tensor]
+    while classes:  # Parameter and any other subclass (the pickler's table is per class)
+        cls = classes.pop()
+        ForkingPickler.register(cls, _reduce_tensor)
+        classes.extend(cls.__subclasses__())
