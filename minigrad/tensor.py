@@ -353,7 +353,9 @@ class Tensor:
         if dtype is None:
             return tensor_types.type_name(self.dtype, self.device.type)
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
-            dtype = tensor_types.dtype_of_type_name(dtype)
+            # 'minigrad.cuda.FloatTensor' names the device too: CUDA, or else the CPU (PyTorch's rule).
+            device = "cuda" if ".cuda." in dtype else "cpu"
+            return self.to(device, tensor_types.dtype_of_type_name(dtype))
         return self.to(dtype)
 
     def is_floating_point(self) -> bool:

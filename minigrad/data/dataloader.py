@@ -85,6 +85,7 @@ class DataLoader:
             the workers' base seed.
         prefetch_factor: batches loaded in advance per worker (default 2 with workers).
         persistent_workers: keep the workers between epochs.
+        pin_memory_device, in_order: accepted for PyTorch's signature (batches always come in order).
         seed: minigrad's replayable shuffle seed (keyword only; excludes ``generator``).
     """
 
@@ -260,7 +261,7 @@ class _SingleProcessIterator:
         loader._base_seed()  # drawn, unused, as PyTorch: the same draws with and without workers
         self._fetcher = make_fetcher(loader._kind, loader.dataset, loader._auto_collation,
                                      loader.collate_fn, loader.drop_last)
-        self._length = loader
+        self._loader = loader
 
     def __iter__(self) -> _SingleProcessIterator:
         return self
@@ -270,7 +271,7 @@ class _SingleProcessIterator:
         return self._fetcher.fetch(indices)  # an ended iterable dataset raises StopIteration
 
     def __len__(self) -> int:
-        return len(self._length)
+        return len(self._loader)
 
 
 class _MultiProcessIterator:
