@@ -275,3 +275,12 @@ def test_ctrl_c_stops_the_loader_and_its_workers() -> None:
     for pid in pids:  # the workers are gone too (not left behind as orphans)
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def failing_init(worker_id: int) -> None:
+    raise ValueError(f"worker {worker_id} could not start")
+
+
+def test_an_error_in_worker_init_fn_is_raised_in_the_main_process() -> None:
+    with pytest.raises(ValueError, match=r"(?s)Caught ValueError in DataLoader worker process \d.*could not start"):
+        list(data.DataLoader(numbered(6), batch_size=2, num_workers=2, worker_init_fn=failing_init))
