@@ -81,6 +81,7 @@ from minigrad.functions import (
 from minigrad.ops.composite import cat, stack
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.tensor import Tensor
+from minigrad.tensor_special import erf, expm1, log1p
 
 float = float32
 double = float64
@@ -101,4 +102,5 @@ __all__ = [
     "exp", "flatten", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "sum", "tanh",
     "transpose", "unsqueeze", "var", "where",
+    "erf", "expm1", "log1p",
 ]

@@ -1,6 +1,35 @@
 """Stateless layer functions (``torch.nn.functional``); import as ``F``."""
 
-from minigrad.nn.functional.activation import leaky_relu, log_softmax, relu, relu_, sigmoid, softmax, tanh  # noqa: F401
+from minigrad.nn.functional.activation import (  # noqa: F401
+    celu,
+    elu,
+    gelu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
+    relu,
+    relu6,
+    relu_,
+    rrelu,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softmin,
+    softplus,
+    softshrink,
+    softsign,
+    tanh,
+    tanhshrink,
+    threshold,
+)
 from minigrad.nn.functional.conv import conv1d, conv2d, conv_output_size, convolve2d  # noqa: F401
 from minigrad.nn.functional.dropout import dropout  # noqa: F401
 from minigrad.nn.functional.fold import fold, unfold  # noqa: F401
