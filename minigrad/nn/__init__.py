@@ -38,7 +38,25 @@ from minigrad.nn.dropout import Dropout  # noqa: F401
 from minigrad.nn.flatten import Flatten, Identity, Unflatten  # noqa: F401
 from minigrad.nn.fold import Fold, Unfold  # noqa: F401
 from minigrad.nn.linear import Linear  # noqa: F401
-from minigrad.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss  # noqa: F401
+from minigrad.nn.loss import (  # noqa: F401
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    MultiMarginLoss,
+    NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from minigrad.nn.module import Module  # noqa: F401
 from minigrad.nn.parameter import Parameter  # noqa: F401
 from minigrad.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401
