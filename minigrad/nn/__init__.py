@@ -31,12 +31,13 @@ from minigrad.nn.activation import (  # noqa: F401
     Tanhshrink,
     Threshold,
 )
-from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
+from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
 from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from minigrad.nn.conv import Conv1d, Conv2d  # noqa: F401
 from minigrad.nn.dropout import Dropout  # noqa: F401
 from minigrad.nn.flatten import Flatten, Identity, Unflatten  # noqa: F401
 from minigrad.nn.fold import Fold, Unfold  # noqa: F401
+from minigrad.nn.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: F401
 from minigrad.nn.linear import Linear  # noqa: F401
 from minigrad.nn.loss import (  # noqa: F401
     BCELoss,
@@ -58,5 +59,6 @@ from minigrad.nn.loss import (  # noqa: F401
     TripletMarginLoss,
 )
 from minigrad.nn.module import Module  # noqa: F401
+from minigrad.nn.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401
 from minigrad.nn.parameter import Parameter  # noqa: F401
 from minigrad.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401

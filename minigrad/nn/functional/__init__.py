@@ -54,6 +54,13 @@ from minigrad.nn.functional.loss_pointwise import (  # noqa: F401
     smooth_l1_loss,
     soft_margin_loss,
 )
-from minigrad.nn.functional.normalization import batch_norm  # noqa: F401
+from minigrad.nn.functional.normalization import (  # noqa: F401
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    rms_norm,
+)
 from minigrad.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from minigrad.ops.composite import pad  # noqa: F401  (F.pad: constant, reflect, replicate, circular)
