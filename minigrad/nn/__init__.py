@@ -34,7 +34,14 @@ from minigrad.nn.activation import (  # noqa: F401
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
 from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from minigrad.nn.conv import Conv1d, Conv2d  # noqa: F401
-from minigrad.nn.dropout import Dropout  # noqa: F401
+from minigrad.nn.dropout import (  # noqa: F401
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from minigrad.nn.embedding import Embedding, EmbeddingBag  # noqa: F401
 from minigrad.nn.flatten import Flatten, Identity, Unflatten  # noqa: F401
 from minigrad.nn.fold import Fold, Unfold  # noqa: F401

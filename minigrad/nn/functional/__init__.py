@@ -32,7 +32,14 @@ from minigrad.nn.functional.activation import (  # noqa: F401
 )
 from minigrad.nn.functional.conv import conv1d, conv2d, conv_output_size, convolve2d  # noqa: F401
 from minigrad.nn.functional.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
-from minigrad.nn.functional.dropout import dropout  # noqa: F401
+from minigrad.nn.functional.dropout import (  # noqa: F401
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from minigrad.nn.functional.embedding import embedding, embedding_bag  # noqa: F401
 from minigrad.nn.functional.fold import fold, unfold  # noqa: F401
 from minigrad.nn.functional.linear import linear  # noqa: F401
