@@ -10,8 +10,8 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn
 
-CHANNEL_WISE = [("dropout1d", (400, 5, 3)), ("dropout1d", (5, 3)), ("dropout2d", (400, 5, 2, 3)),
-                ("dropout3d", (400, 5, 2, 2, 2)), ("dropout3d", (5, 2, 2, 2)),
+CHANNEL_WISE = [("dropout1d", (400, 5, 3)), ("dropout1d", (60, 3)), ("dropout2d", (400, 5, 2, 3)),
+                ("dropout3d", (400, 5, 2, 2, 2)), ("dropout3d", (60, 2, 2, 2)),
                 ("feature_alpha_dropout", (400, 5, 3, 2))]
 
 
