@@ -23,6 +23,7 @@ def distinct(values):
 @pytest.mark.parametrize("p", [0.2, 0.6])
 def test_channel_wise_dropout_zeroes_whole_channels_at_rate_p_with_pytorchs_values(torch, name, shape, p):
     minigrad.manual_seed(1)
+    torch.manual_seed(1)
     x = minigrad.ones(*shape, dtype=minigrad.float64, requires_grad=True)
     out = getattr(F, name)(x, p, training=True)
     values = out.detach().numpy()
@@ -45,6 +46,7 @@ def test_channel_wise_dropout_zeroes_whole_channels_at_rate_p_with_pytorchs_valu
 @pytest.mark.parametrize("name", ["alpha_dropout", "feature_alpha_dropout"])
 def test_alpha_dropout_keeps_zero_mean_and_unit_variance_and_pytorchs_values(torch, name):
     minigrad.manual_seed(2)
+    torch.manual_seed(2)
     data = np.random.default_rng(3).standard_normal((200, 50, 4))
     x = minigrad.tensor(data, requires_grad=True)
     out = getattr(F, name)(x, 0.3, training=True)
