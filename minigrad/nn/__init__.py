@@ -46,7 +46,7 @@ from minigrad.nn.embedding import Embedding, EmbeddingBag  # noqa: F401
 from minigrad.nn.flatten import Flatten, Identity, Unflatten  # noqa: F401
 from minigrad.nn.fold import Fold, Unfold  # noqa: F401
 from minigrad.nn.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d  # noqa: F401
-from minigrad.nn.linear import Linear  # noqa: F401
+from minigrad.nn.linear import Bilinear, Linear  # noqa: F401
 from minigrad.nn.loss import (  # noqa: F401
     BCELoss,
     BCEWithLogitsLoss,
@@ -69,4 +69,5 @@ from minigrad.nn.loss import (  # noqa: F401
 from minigrad.nn.module import Module  # noqa: F401
 from minigrad.nn.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401
 from minigrad.nn.parameter import Parameter  # noqa: F401
+from minigrad.nn.parameter_containers import ParameterDict, ParameterList  # noqa: F401
 from minigrad.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d  # noqa: F401

@@ -42,7 +42,7 @@ from minigrad.nn.functional.dropout import (  # noqa: F401
 )
 from minigrad.nn.functional.embedding import embedding, embedding_bag  # noqa: F401
 from minigrad.nn.functional.fold import fold, unfold  # noqa: F401
-from minigrad.nn.functional.linear import linear  # noqa: F401
+from minigrad.nn.functional.linear import bilinear, linear  # noqa: F401
 from minigrad.nn.functional.loss import cross_entropy, mse_loss, nll_loss  # noqa: F401
 from minigrad.nn.functional.loss_margin import (  # noqa: F401
     cosine_embedding_loss,
