@@ -104,9 +104,22 @@ def test_softplus_and_logsigmoid_are_stable_for_large_inputs(torch):
         np.testing.assert_allclose(x.grad.numpy()[1], x_ref.grad.numpy()[1], rtol=1e-8, err_msg=name)
 
 
-def test_integer_inputs_are_refused_as_pytorch_does():
-    with pytest.raises(NotImplementedError, match="gelu"):
-        F.gelu(minigrad.tensor([1, 2]))
+@pytest.mark.parametrize("name", ["gelu", "silu", "elu", "softplus", "mish", "logsigmoid", "glu", "hardswish"])
+def test_integer_inputs_are_refused_where_pytorch_refuses_them(torch, name):
+    with pytest.raises(NotImplementedError):
+        getattr(torch.nn.functional, name)(torch.tensor([1, 2]))
+    with pytest.raises(NotImplementedError, match=name.replace("logsigmoid", "log_sigmoid")):
+        getattr(F, name)(minigrad.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("name", ["hardtanh", "relu6", "softsign", "tanhshrink", "threshold"])
+def test_integer_inputs_work_where_pytorch_takes_them_with_its_result_dtype(torch, name):
+    data = np.array([-4, -1, 0, 3, 8])
+    extra = (2, -7) if name == "threshold" else ()
+    ours = getattr(F, name)(minigrad.tensor(data), *extra)
+    theirs = getattr(torch.nn.functional, name)(torch.tensor(data), *extra)
+    assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
 
 
 def test_gelu_rejects_an_unknown_approximation():

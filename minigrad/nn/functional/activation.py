@@ -175,8 +175,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
-    """``x / (1 + |x|)``. Any shape."""
-    _floating_only(input, "softsign")
+    """``x / (1 + |x|)``. Any shape; an integer input gives float32, as PyTorch."""
     return input / (input.abs() + 1)
 
 
@@ -192,6 +191,11 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
 
+    if input.dtype.kind in "iu":  # PyTorch clips integers too, keeping their dtype (no gradient)
+        clipped = Tensor._make(input.backend.xp.clip(input._array, min_val, max_val).astype(input.dtype),
+                               input.backend)
+        return input.copy_(clipped) if inplace else clipped
+
     def compute(x: Tensor) -> Tensor:
         return where(x._array <= min_val, min_val, where(x._array >= max_val, max_val, x))
 
@@ -200,6 +204,8 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """``min(max(x, 0), 6)``: PyTorch's ``hardtanh(x, 0, 6)``. Any shape."""
+    if input.dtype.kind in "iu":
+        return hardtanh(input, 0.0, 6.0, inplace)
     return _activation(input, "relu6", inplace, lambda x: hardtanh(x, 0.0, 6.0))
 
 
@@ -283,8 +289,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
-    """``x - tanh(x)``. Any shape."""
-    _floating_only(input, "tanhshrink")
+    """``x - tanh(x)``. Any shape; an integer input gives float32, as PyTorch."""
     return input - input.tanh()
 
 
