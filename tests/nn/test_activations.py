@@ -90,6 +90,16 @@ def test_inplace_writes_into_the_input_and_gradients_still_flow(torch, name):
     np.testing.assert_allclose(leaf.grad.numpy(), leaf_ref.grad.numpy(), rtol=GRADIENT_RTOL.get(name, 1e-10))
 
 
+@pytest.mark.parametrize("name,args", [("elu_", ()), ("celu_", (0.5,)), ("selu_", ()), ("leaky_relu_", (0.2,)),
+                                       ("hardtanh_", (-0.5, 0.5)), ("rrelu_", ()), ("threshold_", (0.1, -1.0))])
+def test_underscore_spellings_write_in_place_as_pytorch(torch, name, args):
+    data = values(14, (3, 4))
+    x, x_ref = minigrad.tensor(data), torch.tensor(data)
+    assert getattr(F, name)(x, *args) is x
+    getattr(torch.nn.functional, name)(x_ref, *args)
+    np.testing.assert_allclose(x.numpy(), x_ref.numpy(), rtol=1e-12)
+
+
 def test_softplus_and_logsigmoid_are_stable_for_large_inputs(torch):
     data = np.array([-800.0, -40.0, -1e-3, 0.0, 1e-3, 40.0, 800.0])
     for name in ("softplus", "logsigmoid", "elu", "selu", "celu", "mish", "silu"):

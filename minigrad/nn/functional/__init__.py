@@ -2,14 +2,18 @@
 
 from minigrad.nn.functional.activation import (  # noqa: F401
     celu,
+    celu_,
     elu,
+    elu_,
     gelu,
     glu,
     hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     leaky_relu,
+    leaky_relu_,
     log_softmax,
     logsigmoid,
     mish,
@@ -18,7 +22,9 @@ from minigrad.nn.functional.activation import (  # noqa: F401
     relu6,
     relu_,
     rrelu,
+    rrelu_,
     selu,
+    selu_,
     sigmoid,
     silu,
     softmax,
@@ -29,6 +35,7 @@ from minigrad.nn.functional.activation import (  # noqa: F401
     tanh,
     tanhshrink,
     threshold,
+    threshold_,
 )
 from minigrad.nn.functional.conv import conv1d, conv2d, conv_output_size, convolve2d  # noqa: F401
 from minigrad.nn.functional.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401

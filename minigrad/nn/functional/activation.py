@@ -276,6 +276,9 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     return compute(input)
 
 
+_threshold = threshold  # for threshold_, whose argument of the same name hides the function
+
+
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     """Gated linear unit: split ``dim`` into halves ``a, b``; ``a * sigmoid(b)``."""
     _floating_only(input, "glu")
@@ -305,3 +308,32 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """``x`` where ``|x| > lambd``, else 0. Any shape."""
     _floating_only(input, "hardshrink")
     return where((input._array > lambd) | (input._array < -lambd), input, 0.0)
+
+
+# PyTorch's in-place spellings (``F.elu_(x)`` is ``F.elu(x, inplace=True)``).
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return elu(input, alpha, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:  # noqa: A002
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:  # noqa: A002
+    return selu(input, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:  # noqa: A002
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
+    return _threshold(input, threshold, value, inplace=True)
