@@ -48,13 +48,15 @@ def test_embedding_matches_pytorch_in_value_and_weight_gradient(torch, seed, row
 
 
 def test_embedding_layer_initialises_like_pytorch_and_zeroes_the_padding_row(torch):
+    minigrad.manual_seed(0)
     layer, layer_ref = nn.Embedding(400, 50, padding_idx=3), torch.nn.Embedding(400, 50, padding_idx=3)
     assert repr(layer) == repr(layer_ref)
     assert list(layer.state_dict()) == list(layer_ref.state_dict()) == ["weight"]
     weight = layer.weight.detach().numpy()
     assert (weight[3] == 0).all()
     others = np.delete(weight, 3, axis=0)
-    assert abs(others.mean()) < 0.02 and abs(others.std() - 1) < 0.02  # N(0, 1): 19,950 draws
+    # N(0, 1), 19,950 draws: the mean's standard error is 0.007 and the std's 0.005 (5 sigma bounds).
+    assert abs(others.mean()) < 0.035 and abs(others.std() - 1) < 0.025
     assert layer.weight.dtype == minigrad.float32
     out = layer(minigrad.tensor([[3, 1], [3, 3]]))
     out.sum().backward()
