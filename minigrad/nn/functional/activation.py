@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from minigrad.ops.elementwise import where
 from minigrad.tensor import Tensor
@@ -98,9 +99,11 @@ def _activation(x: Tensor, name: str, inplace: bool, compute: Callable[[Tensor],
     """``compute(x)``, or written into ``x`` (recorded like any in-place op) when ``inplace``."""
     _floating_only(x, name)
     if inplace:
-        # Computed from a recorded copy: the ops inside may save their input for backward, and
-        # the write below would change it under them (the version check would refuse).
-        return x._inplace(name + "_", lambda: compute(x.clone()))
+        # While recording, computed from a recorded copy: the ops inside may save their input
+        # for backward, and the write below would change it under them (the version check
+        # would refuse). Without a graph nothing is saved, so no copy.
+        recording = is_grad_enabled() and x.requires_grad
+        return x._inplace(name + "_", lambda: compute(x.clone() if recording else x))
     return compute(x)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.errors import ShapeError
 from minigrad.tensor import Tensor
 
@@ -79,8 +80,9 @@ def _dropout_with(input: Tensor, p: float, training: bool, inplace: bool, per_ch
         out = x * Tensor._make(scale, backend)
         return out if shift is None else out + Tensor._make(shift.astype(x.dtype), backend)
 
-    if inplace:
-        return input._inplace("dropout_", lambda: compute(input.clone()))
+    if inplace:  # a recorded copy while recording, as the activations (see _activation)
+        recording = is_grad_enabled() and input.requires_grad
+        return input._inplace("dropout_", lambda: compute(input.clone() if recording else input))
     return compute(input)
 
 
