@@ -172,3 +172,14 @@ def test_rms_norm_default_eps_is_the_dtypes_machine_epsilon(torch):
         theirs = torch.nn.functional.rms_norm(torch.tensor(data, dtype=torch_dtype), (3,))
         assert ours.dtype == dtype
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name,args,shape", [
+    ("LayerNorm", (3,), (2, 3)), ("RMSNorm", (3,), (2, 3)), ("GroupNorm", (2, 4), (2, 4, 3)),
+    ("InstanceNorm1d", (2,), (2, 2, 5)), ("BatchNorm3d", (2,), (2, 2, 2, 2, 2)), ("LocalResponseNorm", (2,), (2, 3, 4)),
+])
+def test_layers_keep_float32(torch, name, args, shape):
+    data = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    ours, theirs = getattr(nn, name)(*args)(minigrad.tensor(data)), getattr(torch.nn, name)(*args)(torch.tensor(data))
+    assert ours.dtype == minigrad.float32
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
