@@ -1,6 +1,6 @@
 """Neural-network layers, parameters and losses (``torch.nn``'s API)."""
 
-from minigrad.nn import functional, init, parallel  # noqa: F401  (parallel: DistributedDataParallel)
+from minigrad.nn import functional, init, parallel, utils  # noqa: F401  (parallel: DistributedDataParallel)
 from minigrad.nn.activation import (  # noqa: F401
     CELU,
     ELU,

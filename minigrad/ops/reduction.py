@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 
 from minigrad.autograd.function import Primitive
+from minigrad.errors import EmptyReductionError
 
 
 def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
@@ -51,7 +52,7 @@ class Sum(Primitive):
 def _extremum_forward(ctx, a, reduce, dim, keepdim):
     empty = [n for i, n in enumerate(a.shape) if n == 0 and (dim is None or i in dim)]
     if empty:
-        raise IndexError(
+        raise EmptyReductionError(
             f"{ctx.name}(): Expected reduction dim to have non-zero size: the maximum or minimum of "
             f"no elements is undefined (input of shape {list(a.shape)}, dim {dim})"
         )
