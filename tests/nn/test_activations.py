@@ -183,6 +183,11 @@ def test_rrelu_draws_slopes_between_lower_and_upper_while_training_only():
     slopes = -F.rrelu(x, 0.1, 0.3, training=True).numpy()
     assert 0.1 <= slopes.min() and slopes.max() <= 0.3
     assert abs(slopes.mean() - 0.2) < 0.01 and slopes.std() > 0.05  # U(0.1, 0.3): std 0.058
+    leaf = minigrad.full((500,), -1.0, dtype=minigrad.float64, requires_grad=True)
+    hidden = leaf * 1
+    out = F.rrelu(hidden, 0.1, 0.3, training=True)
+    out.sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), -out.detach().numpy())  # the gradient is each drawn slope
     layer = nn.RReLU(0.1, 0.3).eval()
     np.testing.assert_allclose(layer(x).numpy(), -0.2)
     positive = minigrad.ones(5)
