@@ -183,3 +183,9 @@ def test_layers_keep_float32(torch, name, args, shape):
     ours, theirs = getattr(nn, name)(*args)(minigrad.tensor(data)), getattr(torch.nn, name)(*args)(torch.tensor(data))
     assert ours.dtype == minigrad.float32
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_empty_batches_give_empty_outputs_as_pytorch():
+    assert F.group_norm(minigrad.zeros(0, 4, 3), 2).shape == (0, 4, 3)
+    assert F.layer_norm(minigrad.zeros(0, 3), (3,)).shape == (0, 3)
+    assert F.local_response_norm(minigrad.zeros(0, 3, 2), 2).shape == (0, 3, 2)

@@ -159,7 +159,7 @@ def group_norm(
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {list(input.shape)}"
         )
-    grouped = input.reshape(batch, num_groups, -1)
+    grouped = input.reshape(batch, num_groups, input.numel() // max(batch * num_groups, 1))
     out = _standardize(grouped, (2,), eps).reshape(input.shape)
     return _per_channel_affine(out, weight, bias)
 
