@@ -105,6 +105,7 @@ from minigrad.printing import set_printoptions
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.size import Size
 from minigrad.tensor import Tensor
+from minigrad.tensor_special import erf, expm1, log1p
 from minigrad.type_info import finfo, iinfo
 
 float = float32
@@ -142,4 +143,5 @@ __all__ = [
     "accelerator", "dtype", "Size", "complex64", "complex128", "cfloat", "cdouble",
     "get_default_device", "set_default_device", "get_default_dtype", "set_default_dtype",
     "set_printoptions", "Generator", "finfo", "iinfo",
+    "erf", "expm1", "log1p",
 ]

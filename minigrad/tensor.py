@@ -31,6 +31,7 @@ from minigrad.device import device as Device
 from minigrad.errors import ArgumentError, DTypeError, EmptyReductionError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
 from minigrad.size import Size
+from minigrad.tensor_special import SpecialMethods
 
 Scalar = int | float | bool
 
@@ -64,7 +65,7 @@ def _shape_arg(size: tuple) -> tuple[int, ...]:
         ) from None
 
 
-class Tensor:
+class Tensor(SpecialMethods):
     """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
 
     Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
