@@ -98,13 +98,22 @@ class Backend:
     def set_rng_state(self, state: dict) -> None:
         raise NotImplementedError
 
-    def randn(self, shape: tuple[int, ...], dtype: Any) -> Any:
+    def new_generator(self, seed: int | None) -> Any:
+        """A new raw generator of this device, for ``minigrad.Generator`` (``None``: OS entropy)."""
         raise NotImplementedError
 
-    def rand(self, shape: tuple[int, ...], dtype: Any) -> Any:
+    # Each draw uses ``generator`` (a raw one from new_generator) or else the device's own.
+    def randn(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
         raise NotImplementedError
 
-    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> Any:
+    def rand(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
+        raise NotImplementedError
+
+    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
+        raise NotImplementedError
+
+    def poisson(self, rates: Any, generator: Any = None) -> Any:
+        """Poisson samples with the given rates (an array), in the rates' dtype."""
         raise NotImplementedError
 
     # --- the few kernels whose spelling differs between libraries -----------------------

@@ -187,21 +187,30 @@ class CupyBackend(Backend):
             )
         return state
 
-    def randn(self, shape: tuple[int, ...], dtype: Any) -> Any:
+    def new_generator(self, seed: int | None) -> Any:
+        with self.activate():  # cuRAND's state lives on this GPU
+            return self.xp.random.default_rng(seed)
+
+    def randn(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
+        generator = generator or self.generator
         dtype = numpy.dtype(dtype)
         with self.activate("randn"):
             if dtype.char in "fd":
-                return self.generator.standard_normal(shape, dtype=dtype)
+                return generator.standard_normal(shape, dtype=dtype)
             # cuRAND draws only float32/float64 normals: draw float32, then cast (float16).
-            return self.generator.standard_normal(shape, dtype=numpy.float32).astype(dtype)
+            return generator.standard_normal(shape, dtype=numpy.float32).astype(dtype)
 
-    def rand(self, shape: tuple[int, ...], dtype: Any) -> Any:
+    def rand(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
         with self.activate("rand"):
-            return self.generator.random(shape, dtype=numpy.dtype(dtype))
+            return (generator or self.generator).random(shape, dtype=numpy.dtype(dtype))
 
-    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> Any:
+    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
         with self.activate("randint"):
-            return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))
+            return (generator or self.generator).integers(low, high, size=shape, dtype=numpy.dtype(dtype))
+
+    def poisson(self, rates: Any, generator: Any = None) -> Any:
+        with self.activate("poisson"):
+            return (generator or self.generator).poisson(rates).astype(rates.dtype)
 
     # --- the few kernels whose spelling differs between libraries -----------------------
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:

@@ -54,6 +54,7 @@ from minigrad.functions import (
     argmax,
     argmin,
     clamp,
+    clone,
     exp,
     flatten,
     log,
@@ -78,7 +79,83 @@ from minigrad.functions import (
     var,
     where,
 )
+from minigrad.generator import Generator
 from minigrad.ops.composite import cat, stack
+from minigrad.ops.gather_scatter import (
+    argwhere,
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    put,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
+from minigrad.ops.layout import (
+    block_diag,
+    cartesian_prod,
+    chunk,
+    diag,
+    diag_embed,
+    diagonal,
+    flip,
+    fliplr,
+    flipud,
+    meshgrid,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    rot90,
+    select,
+    split,
+    swapaxes,
+    tensor_split,
+    tile,
+    trace,
+    tril,
+    triu,
+    unbind,
+)
+from minigrad.ops.layout import movedim as moveaxis
+from minigrad.ops.layout import swapaxes as swapdims
+from minigrad.ops.products import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    cross,
+    dot,
+    einsum,
+    ger,
+    kron,
+    mm,
+    mv,
+    outer,
+    vdot,
+)
+from minigrad.ops.sorting import (
+    argsort,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
+from minigrad.random_ops import bernoulli, multinomial, normal, poisson
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.tensor import Tensor
 
@@ -101,4 +178,13 @@ __all__ = [
     "exp", "flatten", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "sum", "tanh",
     "transpose", "unsqueeze", "var", "where",
+    # indexing, layout, sorting, products and sampling (issue 10)
+    "clone", "Generator", "argwhere", "gather", "index_add", "index_copy", "index_fill", "index_select",
+    "masked_fill", "masked_scatter", "masked_select", "nonzero", "put", "scatter", "scatter_add",
+    "scatter_reduce", "take", "take_along_dim", "block_diag", "cartesian_prod", "chunk", "diag", "diag_embed",
+    "diagonal", "flip", "fliplr", "flipud", "meshgrid", "movedim", "moveaxis", "narrow", "repeat_interleave",
+    "roll", "rot90", "select", "split", "swapaxes", "swapdims", "tensor_split", "tile", "trace", "tril", "triu",
+    "unbind", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger", "kron", "mm", "mv",
+    "outer", "vdot", "argsort", "kthvalue", "median", "mode", "msort", "nanmedian", "sort", "topk", "unique",
+    "unique_consecutive", "bernoulli", "multinomial", "normal", "poisson",
 ]

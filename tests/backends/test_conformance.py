@@ -185,6 +185,23 @@ CASES: dict[str, Case] = {
     "unfold": Case(lambda x: F.unfold(x, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2)), ((2, 3, 7, 6),)),
     "unfold_stride1": Case(lambda x: F.unfold(x, 3, padding=1), ((2, 2, 5, 6),)),
     "fold": Case(lambda c: F.fold(c, (6, 5), 3, stride=2, padding=1), ((2, 18, 9),)),
+    # indexing, sorting, layout and products (composites, plus the strided views and scatter_prod)
+    "diagonal": Case(lambda a: a.diagonal(1, 0, 2) * 2, ((3, 2, 4),)),
+    "unfold_dim": Case(lambda a: a.unfold(1, 3, 2) * 2, ((2, 7),)),
+    "scatter_prod": Case(lambda a, s: a.scatter_reduce(0, on(a, [[0, 1], [0, 0], [2, 1]]), s, "prod"),
+                         ((3, 2), (3, 2))),
+    "scatter_amax": Case(lambda a, s: a.scatter_reduce(1, on(a, [[0, 0], [2, 1]]), s, "amax", include_self=False),
+                         ((2, 3), (2, 2))),
+    "gather_scatter_add": Case(lambda a, s: a.gather(1, on(a, [[0, 2], [1, 1]])).scatter_add(0, on(a, [[1, 0]]), s),
+                               ((2, 3), (1, 2))),
+    "sort_topk_median": Case(lambda a: a.sort(1).values * 2 + a.topk(2, 1).values.sum() + a.median(0).values.sum(),
+                             ((3, 4),)),
+    "einsum": Case(lambda a, b: minigrad.einsum("bij,jk->bik", a, b), ((2, 3, 4), (4, 2))),
+    "flip_roll_repeat": Case(lambda a: a.flip(0).roll(1, 1).repeat(2, 1).tril(), ((3, 4),)),
+    "masked_index_select": Case(lambda a: a.masked_fill(a.detach() > 0.5, 0.0).index_select(1, on(a, [2, 0, 2])),
+                                ((3, 4),)),
+    "cross_kron_diag_embed": Case(lambda a, b: minigrad.kron(minigrad.cross(a, b, 1), minigrad.diag_embed(a[0])),
+                                  ((2, 3), (2, 3))),
 }
 for _name, (_x, _w, _kwargs) in CONV_CONFIGS.items():
     CASES[f"conv2d_{_name}"] = Case(

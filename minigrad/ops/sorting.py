@@ -1,0 +1,243 @@
+# ruff: noqa: A002  (PyTorch's argument names: input, ...)
+"""Sorting and order statistics with PyTorch's signatures: sort, argsort, msort, topk,
+kthvalue, median, mode, unique, unique_consecutive.
+
+The order is found on the raw arrays (a stable sort: equal elements keep their order, as
+PyTorch's ``stable=True``; NaN counts as the largest value, as PyTorch's); the values are then
+read out of the input at those indices (``gather``), so gradients flow exactly to the returned
+indices and differentiate again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from minigrad.ops.composite import ValuesIndices, dim_in_range
+from minigrad.ops.gather_scatter import gather
+
+
+class UniqueResult(NamedTuple):
+    """Not a PyTorch type: ``unique`` returns a plain tuple; kept internal."""
+
+    values: Any
+    inverse: Any
+    counts: Any
+
+
+def _tensor():
+    from minigrad.tensor import Tensor
+
+    return Tensor
+
+
+def _order(xp, array, axis: int, descending: bool):
+    """Stable argsort along ``axis``; descending keeps equal elements in their original order
+    (sort the reversed array ascending, reverse the result, map the positions back)."""
+    if array.dtype.kind == "b":
+        array = array.astype(xp.uint8)
+    if not descending:
+        return xp.argsort(array, axis=axis, kind="stable")
+    n = array.shape[axis]
+    flipped = xp.flip(array, axis=axis)
+    order = xp.flip(xp.argsort(flipped, axis=axis, kind="stable"), axis=axis)
+    return n - 1 - order
+
+
+def _dim(input, dim: int, op: str) -> int:
+    return dim_in_range(dim, input.ndim, op)
+
+
+def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    """``(values, indices)`` sorted along ``dim`` (always stable here: ``stable=False`` allows
+    any order of ties in PyTorch, and the stable one is such an order)."""
+    tensor = _tensor()
+    dim = _dim(input, dim, "sort")
+    if input.ndim == 0:
+        return ValuesIndices(input * 1 if input.requires_grad else tensor._make(input._array.copy(), input.backend),
+                             tensor._make(input.backend.xp.zeros((), dtype=input.backend.xp.int64), input.backend))
+    order = _order(input.backend.xp, input._array, dim, descending).astype(input.backend.xp.int64)
+    indices = tensor._make(order, input.backend)
+    return ValuesIndices(gather(input, dim, indices), indices)
+
+
+def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):
+    """The indices that sort ``input`` along ``dim`` (int64)."""
+    return sort(input, dim, descending, stable=stable).indices
+
+
+def msort(input):
+    """``sort(input, dim=0).values``."""
+    return sort(input, 0).values
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices, largest first."""
+    dim = _dim(input, dim, "topk")
+    size = input.shape[dim] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk(): selected index k out of range (k={k}, dim {dim} has size {size})")
+    values, indices = sort(input, dim, descending=largest)
+    if input.ndim == 0:
+        return ValuesIndices(values, indices)
+    key = (slice(None),) * dim + (slice(0, k),)
+    return ValuesIndices(values[key] * 1 if values.requires_grad else values[key], indices[key])
+
+
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
+    """The ``k``-th smallest element (1-based) along ``dim`` and its index."""
+    dim = _dim(input, dim, "kthvalue")
+    size = input.shape[dim] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {dim}")
+    return _pick(input, dim, keepdim, lambda n, xp, counted: xp.full(counted.shape, k - 1))
+
+
+def _pick(input, dim: int, keepdim: bool, position):
+    """The element at sorted position ``position(n, xp, nan_counts)`` along ``dim``, with index."""
+    tensor = _tensor()
+    xp = input.backend.xp
+    source = input.reshape(1) if input.ndim == 0 else input
+    order = _order(xp, source._array, dim, False).astype(xp.int64)
+    counted = (xp.isnan(source._array).sum(axis=dim, keepdims=True) if source.dtype.kind == "f"
+               else xp.zeros([1 if d == dim else n for d, n in enumerate(source.shape)], dtype=xp.int64))
+    where = position(source.shape[dim], xp, counted).astype(xp.int64)
+    indices = xp.take_along_axis(order, where, axis=dim)
+    index = tensor._make(indices, input.backend)
+    values = gather(source, dim, index)
+    if not keepdim or input.ndim == 0:
+        values, index = values.squeeze(dim), tensor._make(indices.squeeze(axis=dim), input.backend)
+    return ValuesIndices(values, index)
+
+
+def _lower_median_position(n, xp, nan_counts):
+    """The lower median's sorted position; a row with NaN gives its first NaN (NaN sorts last)."""
+    return xp.where(nan_counts > 0, n - nan_counts, (n - 1) // 2)
+
+
+def _spread_over_ties(input, position):
+    """The global median: its value, with the gradient shared evenly between every element equal
+    to it (NaN equal to NaN), as PyTorch's ``median()`` without ``dim``; NaN for no elements."""
+    from minigrad.ops.elementwise import where
+
+    tensor = _tensor()
+    if input.numel() == 0:
+        return input.new_full((), float("nan"))
+    picked = _pick(input.reshape(-1), 0, False, position).values
+    if input.dtype.kind != "f":
+        return picked
+    xp = input.backend.xp
+    value = picked._array
+    equal = (input._array == value) | (xp.isnan(input._array) & xp.isnan(value))
+    mask = tensor._make(equal, input.backend)
+    return where(mask, input, input.new_zeros(())).sum() / int(equal.sum())
+
+
+def median(input, dim: Any = None, keepdim: bool = False):
+    """No ``dim``: the lower median of all elements (0-d; NaN if any is NaN). With ``dim``:
+    ``(values, indices)`` of the lower median along ``dim``."""
+    if dim is None:
+        return _spread_over_ties(input, _lower_median_position)
+    dim = _dim(input, dim, "median")
+    if input.ndim and input.shape[dim] == 0:
+        raise IndexError(f"median(): Expected reduction dim {dim} to have non-zero size.")
+    return _pick(input, dim, keepdim, _lower_median_position)
+
+
+def nanmedian(input, dim: Any = None, keepdim: bool = False):
+    """``median`` ignoring NaN (NaN only where every element is NaN)."""
+    def position(n, xp, nan_counts):
+        return xp.where(nan_counts == n, 0, (n - nan_counts - 1) // 2)
+
+    if dim is None:
+        return _spread_over_ties(input, position)
+    dim = _dim(input, dim, "nanmedian")
+    if input.ndim and input.shape[dim] == 0:
+        raise IndexError(f"nanmedian(): Expected reduction dim {dim} to have non-zero size.")
+    return _pick(input, dim, keepdim, position)
+
+
+def mode(input, dim: int = -1, keepdim: bool = False):
+    """The most frequent value along ``dim`` (the smallest of equally frequent ones) and the
+    index of its last occurrence, as PyTorch's CPU kernel."""
+    tensor = _tensor()
+    xp = input.backend.xp
+    dim = _dim(input, dim, "mode")
+    source = input.reshape(1) if input.ndim == 0 else input
+    n = source.shape[dim]
+    if n == 0:
+        raise IndexError(f"mode(): Expected reduction dim {dim} to have non-zero size.")
+    moved = xp.moveaxis(source._array, dim, -1)
+    order = xp.argsort(moved, axis=-1, kind="stable")
+    ordered = xp.take_along_axis(moved, order, axis=-1)
+    # Runs of equal values in each sorted row; flattened, every row starts a run too, so one
+    # cumsum numbers the runs of all rows and a diff of their starts gives their lengths.
+    starts = xp.concatenate([xp.ones(ordered.shape[:-1] + (1,), dtype=bool), ordered[..., 1:] != ordered[..., :-1]], -1)
+    flat_starts = starts.reshape(-1)
+    run_of = xp.cumsum(flat_starts) - 1
+    first = xp.nonzero(flat_starts)[0]
+    lengths = xp.diff(xp.concatenate([first, xp.asarray([flat_starts.size])]))
+    length = lengths[run_of].reshape(starts.shape)
+    # argmax: the first element of the longest run, i.e. of the smallest value among equally
+    # frequent ones; stable sorting put that value's last occurrence at the run's end.
+    best = xp.argmax(length, axis=-1)[..., None]
+    run_end = best + xp.take_along_axis(length, best, axis=-1) - 1
+    index = xp.moveaxis(xp.take_along_axis(order, run_end, axis=-1), -1, dim)
+    index_tensor = tensor._make(index.astype(xp.int64), input.backend)
+    values = gather(source, dim, index_tensor)
+    if not keepdim or input.ndim == 0:
+        values = values.squeeze(dim)
+        index_tensor = tensor._make(index.astype(xp.int64).squeeze(axis=dim), input.backend)
+    return ValuesIndices(values, index_tensor)
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+           dim: int | None = None):
+    """The distinct values (sorted, as PyTorch's CPU kernel even for ``sorted=False``), or the
+    distinct slices along ``dim``; optionally where each element went and how often each occurs.
+    Not differentiable (as in PyTorch)."""
+    tensor = _tensor()
+    xp, backend = input.backend.xp, input.backend
+    if dim is None:
+        values, inverse, counts = xp.unique(input._array.reshape(-1), return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(input.shape)
+    else:
+        dim = _dim(input, dim, "unique")
+        values, inverse, counts = xp.unique(input._array, return_inverse=True, return_counts=True, axis=dim)
+        inverse = inverse.reshape(-1)
+    return _unique_result(tensor, backend, values, inverse, counts, return_inverse, return_counts)
+
+
+def _unique_result(tensor, backend, values, inverse, counts, return_inverse, return_counts):
+    xp = backend.xp
+    out = [tensor._make(values, backend)]
+    if return_inverse:
+        out.append(tensor._make(inverse.astype(xp.int64), backend))
+    if return_counts:
+        out.append(tensor._make(counts.astype(xp.int64), backend))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim: int | None = None):
+    """Collapse runs of equal consecutive elements (or slices along ``dim``) to one."""
+    tensor = _tensor()
+    xp, backend = input.backend.xp, input.backend
+    if dim is None:
+        array = input._array.reshape(-1)
+        axis = 0
+    else:
+        axis = _dim(input, dim, "unique_consecutive")
+        array = input._array
+    n = array.shape[axis] if array.ndim else 1
+    moved = xp.moveaxis(array, axis, 0).reshape(n, -1) if array.ndim else array.reshape(1, 1)
+    if n == 0:
+        starts = xp.zeros(0, dtype=bool)
+    else:
+        differs = (moved[1:] != moved[:-1]).any(axis=1) if moved.shape[1] else xp.zeros(n - 1, dtype=bool)
+        starts = xp.concatenate([xp.ones(1, dtype=bool), differs])
+    first = xp.nonzero(starts)[0]
+    values = xp.take(array, first, axis=axis) if array.ndim else array.reshape(1)
+    inverse = xp.cumsum(starts) - 1
+    if dim is None:
+        inverse = inverse.reshape(input.shape)
+    counts = xp.diff(xp.concatenate([first, xp.asarray([n])]))
+    return _unique_result(tensor, backend, values, inverse, counts, return_inverse, return_counts)
