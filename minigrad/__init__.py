@@ -80,6 +80,7 @@ from minigrad.functions import (
     where,
 )
 from minigrad.generator import Generator
+from minigrad.memory_format import channels_last, contiguous_format, memory_format, preserve_format
 from minigrad.ops.composite import cat, stack
 from minigrad.ops.gather_scatter import (
     argwhere,
@@ -179,7 +180,8 @@ __all__ = [
     "permute", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "sum", "tanh",
     "transpose", "unsqueeze", "var", "where",
     # indexing, layout, sorting, products and sampling (issue 10)
-    "clone", "Generator", "argwhere", "gather", "index_add", "index_copy", "index_fill", "index_select",
+    "clone", "Generator", "memory_format", "contiguous_format", "preserve_format", "channels_last",
+    "argwhere", "gather", "index_add", "index_copy", "index_fill", "index_select",
     "masked_fill", "masked_scatter", "masked_select", "nonzero", "put", "scatter", "scatter_add",
     "scatter_reduce", "take", "take_along_dim", "block_diag", "cartesian_prod", "chunk", "diag", "diag_embed",
     "diagonal", "flip", "fliplr", "flipud", "meshgrid", "movedim", "moveaxis", "narrow", "repeat_interleave",

@@ -63,14 +63,17 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
     rows = weights.shape[0]
     u = uniform_array(backend, (rows, num_samples if replacement else categories), xp.float64, generator,
                       "multinomial")
-    if replacement:  # inverse CDF: how many cumulative weights lie at or below each uniform
+    if replacement:
+        # Inverse CDF, all rows in one search: row r's normalised CDF shifted by r is increasing
+        # overall; the pick is the first category whose CDF exceeds the uniform.
         cdf = xp.cumsum(weights, axis=1)
-        cdf = cdf / cdf[:, -1:]
-        picks = (cdf[:, None, :] <= u[:, :, None]).sum(axis=2)
-        picks = xp.minimum(picks, categories - 1)
-        # a zero-weight category has an empty interval: step past it
-        picks = xp.where(xp.take_along_axis(weights, picks, axis=1) > 0, picks,
-                         xp.argmax(weights > 0, axis=1)[:, None])
+        offsets = xp.arange(rows, dtype=xp.float64)[:, None]
+        cdf = cdf / cdf[:, -1:] + offsets
+        picks = xp.searchsorted(cdf.reshape(-1), (u + offsets).reshape(-1), side="right").reshape(rows, -1)
+        picks = picks - (offsets * categories).astype(picks.dtype)
+        # rounding (u + r reaching r + 1) could step past the end: take the last category with weight
+        last = categories - 1 - xp.argmax(xp.flip(weights > 0, axis=1), axis=1)[:, None]
+        picks = xp.where(picks >= categories, last, picks)
     else:
         with_weight = weights > 0
         keys = xp.where(with_weight, -xp.log1p(-u) / xp.where(with_weight, weights, 1), xp.inf)

@@ -269,7 +269,9 @@ class IndexingMethods:
         from minigrad.ops import shape
         from minigrad.tensor import Tensor
 
-        contiguous = "contiguous" in str(memory_format)
+        # Anything but preserve_format (the default) asks for row-major memory; names are read
+        # from str() so PyTorch's objects and plain strings work too.
+        contiguous = memory_format is not None and "preserve" not in str(memory_format)
         if not self.requires_grad:
             return Tensor._make(self._array.copy(order="C" if contiguous else "K"), self.backend)
         if contiguous and not self.is_contiguous():

@@ -684,3 +684,48 @@ def _as_torch(fn, torch):
 
     return types.FunctionType(fn.__code__, {**fn.__globals__, "minigrad": torch}, fn.__name__, fn.__defaults__,
                               fn.__closure__)
+
+
+def test_memory_formats_are_pytorchs_names():
+    x = minigrad.randn(2, 3).T
+    assert x.clone(memory_format=minigrad.contiguous_format).is_contiguous()
+    assert not x.clone(memory_format=minigrad.preserve_format).is_contiguous()
+    assert x.contiguous(memory_format=minigrad.contiguous_format).is_contiguous()
+    assert repr(minigrad.channels_last) == "minigrad.channels_last"
+
+
+@pytest.mark.parametrize("call", ["eye(3)", "eye(2, 4)", "eye(3, dtype=lib.int64)", "eye(0)",
+                                  "eye(2, requires_grad=True)"])
+def test_eye_matches_pytorch(call, torch):
+    ours, theirs = (eval(f"lib.{call}", {"lib": lib}) for lib in (minigrad, torch))  # noqa: S307
+    assert ours.tolist() == theirs.tolist() and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    assert ours.requires_grad == theirs.requires_grad
+
+
+@pytest.mark.parametrize("call, error", [("eye(-1)", RuntimeError), ("eye(2.5)", TypeError),
+                                         ("eye(2, -3)", RuntimeError)])
+def test_eye_refuses_bad_sizes_as_pytorch(call, error, torch):
+    for lib in (minigrad, torch):
+        with pytest.raises(error):
+            eval(f"lib.{call}", {"lib": lib})  # noqa: S307
+
+
+SECOND_ORDER = {  # ops whose gradients are themselves differentiable (checked by gradgradcheck)
+    "diagonal": (lambda x, s: x.diagonal(1) * s.sum(), [(3, 4), (2,)]),
+    "unfold": (lambda x, s: x.unfold(1, 2, 1) * s.sum(), [(2, 4), (2,)]),
+    "scatter_reduce prod": (lambda x, s: x.scatter_reduce(0, minigrad.tensor([0, 0, 1]), s, "prod"), [(2,), (3,)]),
+    "scatter_reduce amax": (lambda x, s: x.scatter_reduce(0, minigrad.tensor([0, 0, 1]), s, "amax") ** 2,
+                            [(2,), (3,)]),
+    "gather": (lambda x, s: x.gather(1, minigrad.tensor([[0, 0], [2, 1]])) * s, [(2, 3), (2,)]),
+    "sort": (lambda x, s: x.sort(1).values ** 2 * s.sum(), [(2, 3), (1,)]),
+    "einsum": (lambda x, s: minigrad.einsum("ij,j->i", x, s) ** 2, [(2, 3), (3,)]),
+    "masked_scatter": (lambda x, s: x.masked_scatter(x.detach() > 0, s) ** 2, [(2, 3), (6,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_gradients_differentiate_again(name):
+    fn, shapes_ = SECOND_ORDER[name]
+    rng = np.random.default_rng(5)
+    inputs = [minigrad.tensor(distinct(rng, s) * rng.choice([-1, 1], s) + 0.3, requires_grad=True) for s in shapes_]
+    assert minigrad.autograd.gradgradcheck(fn, inputs)
