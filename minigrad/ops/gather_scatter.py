@@ -183,10 +183,9 @@ def _scatter_extremum(target, key, values, reduce, keep_self):
     (then gives it no gradient), so ties there get a smaller share; the same here."""
     tensor = _tensor()
     xp, backend = target.backend.xp, target.backend
-    ufunc = xp.maximum if reduce == "amax" else xp.minimum
     fill = _lowest(xp, target.dtype) if reduce == "amax" else _highest(xp, target.dtype)
     extreme = xp.where(keep_self._array, target._array, fill)
-    ufunc.at(extreme, key, values._array)
+    reduce_at(xp, "maximum" if reduce == "amax" else "minimum", extreme, key, values._array)
     result = tensor._make(extreme, backend)
     if target.dtype.kind != "f" or not (target.requires_grad or values.requires_grad):
         return result
@@ -208,6 +207,33 @@ def _scatter_extremum(target, key, values, reduce, keep_self):
 def _scatter_prod(target, key, values, keep_self):
     """prod: the product of the factors reaching each cell (``input``'s where it is kept)."""
     return ScatterProd.apply(target, values, key=key, keep_self=keep_self._array)
+
+
+def reduce_at(xp, ufunc: str, target, key: tuple, values) -> None:
+    """``target[key] = ufunc(target[key], values)`` in place, repeated cells combining
+    (NumPy's ``ufunc.at``). Where the array library has no ``at`` for this ufunc (CuPy has no
+    atomic multiply), the values are applied in passes: each pass takes at most one value per
+    cell (its rank among the values of its cell), so plain indexed writes never collide."""
+    at = getattr(getattr(xp, ufunc), "at", None)
+    if at is not None:
+        try:
+            at(target, key, values)
+            return
+        except (NotImplementedError, TypeError):
+            pass
+    cells = xp.ravel_multi_index(tuple(xp.broadcast_to(part, values.shape).reshape(-1) for part in key),
+                                 target.shape) if values.size else xp.zeros(0, dtype=xp.int64)
+    flat_values = values.reshape(-1)
+    order = xp.argsort(cells, kind="stable")
+    sorted_cells = cells[order]
+    starts = xp.concatenate([xp.ones(min(sorted_cells.size, 1), dtype=bool), sorted_cells[1:] != sorted_cells[:-1]])
+    run_of = xp.cumsum(starts) - 1
+    rank = xp.arange(sorted_cells.size) - xp.nonzero(starts)[0][run_of]  # position within the cell's run
+    flat_target = target.reshape(-1)  # a view: target is a fresh contiguous array here
+    combine = getattr(xp, ufunc)
+    for r in range(int(rank.max()) + 1 if rank.size else 0):
+        chosen = order[rank == r]
+        flat_target[cells[chosen]] = combine(flat_target[cells[chosen]], flat_values[chosen])
 
 
 def _lowest(xp, dtype):
@@ -233,7 +259,7 @@ class ScatterProd(Primitive):
     def forward(ctx, target, values, *, key, keep_self):
         ctx.save_for_backward(ctx.input(0), ctx.input(1), ctx.output(0))
         product = ctx.xp.where(keep_self, target, ctx.xp.ones((), dtype=target.dtype))
-        ctx.xp.multiply.at(product, key, values)
+        reduce_at(ctx.xp, "multiply", product, key, values)
         return product
 
     @staticmethod

@@ -133,7 +133,7 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:
 
 def tensor_split(input, indices_or_sections: Any, dim: int = 0) -> tuple:
     """NumPy's ``array_split``: ``n`` sections (the first ``size % n`` one longer), or cuts at
-    the listed indices (clipped to the dim's size). Views."""
+    the listed indices (as Python slices). Views."""
     if input.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     dim = dim_in_range(dim, input.ndim, "tensor_split")
@@ -145,12 +145,9 @@ def tensor_split(input, indices_or_sections: Any, dim: int = 0) -> tuple:
             indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, (list, tuple)):
         cuts = [_as_int(i, "indices", "tensor_split") for i in indices_or_sections]
-        bounds = [0, *cuts, length]
-        pieces = []
-        for start, stop in zip(bounds[:-1], bounds[1:]):
-            start, stop = min(max(start, 0), length), min(max(stop, 0), length)
-            pieces.append(input[_key(dim, slice(start, max(start, stop)))])
-        return tuple(pieces)
+        # input[:i0], input[i0:i1], ..., input[ik:], with Python's slicing (negatives count from the end)
+        bounds = [None, *cuts, None]
+        return tuple(input[_key(dim, slice(start, stop))] for start, stop in zip(bounds[:-1], bounds[1:]))
     sections = _as_int(indices_or_sections, "sections", "tensor_split")
     if sections <= 0:
         raise RuntimeError(f"number of sections must be larger than 0, got {sections}")

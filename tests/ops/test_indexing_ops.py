@@ -729,3 +729,32 @@ def test_gradients_differentiate_again(name):
     rng = np.random.default_rng(5)
     inputs = [minigrad.tensor(distinct(rng, s) * rng.choice([-1, 1], s) + 0.3, requires_grad=True) for s in shapes_]
     assert minigrad.autograd.gradgradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("ufunc", ["multiply", "maximum", "minimum"])
+def test_reduce_at_without_ufunc_at_agrees_with_numpy(ufunc):
+    """The fallback for array libraries without ``ufunc.at`` (CuPy's multiply) gives NumPy's result."""
+    from minigrad.ops.gather_scatter import reduce_at
+
+    class WithoutAt:
+        def __init__(self, function):
+            self.function = function
+
+        def __call__(self, *args):
+            return self.function(*args)
+
+    class NumpyWithoutAt:
+        def __getattr__(self, name):
+            value = getattr(np, name)
+            return WithoutAt(value) if name == ufunc else value
+
+    rng = np.random.default_rng(0)
+    key = (rng.integers(0, 3, (4, 5)), rng.integers(0, 2, (1, 5)))
+    values = rng.uniform(-2, 2, (4, 5))
+    expected = rng.uniform(-1, 1, (3, 2))
+    got = expected.copy()
+    getattr(np, ufunc).at(expected, key, values)
+    reduce_at(NumpyWithoutAt(), ufunc, got, key, values)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    reduce_at(NumpyWithoutAt(), ufunc, got, (np.zeros(0, dtype=np.int64),) * 2, np.zeros(0))  # nothing to do
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
