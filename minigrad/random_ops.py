@@ -37,6 +37,21 @@ def normal_array(backend: Any, shape: tuple, dtype: Any, generator: Generator | 
     return backend.randn(shape, dtype, raw_generator(backend, generator, op))
 
 
+def _zero_gradient_to(sample: Any, *inputs: Any) -> Any:
+    """The sample, recorded as depending on the tensor inputs with a zero gradient: PyTorch's
+    ``normal``, ``bernoulli`` and ``poisson`` return samples that require grad (when an input
+    does) and pass zeros back. A ``where`` that always picks the sample does exactly that."""
+    from minigrad.autograd.grad_mode import is_grad_enabled
+    from minigrad.ops.elementwise import where
+
+    tensor = _tensor()
+    for source in inputs:
+        if isinstance(source, tensor) and source.requires_grad and is_grad_enabled():
+            always = tensor._make(sample.backend.xp.ones(sample.shape, dtype=bool), sample.backend)
+            sample = where(always, sample, source)
+    return sample
+
+
 # --- functions --------------------------------------------------------------------------------
 def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # noqa: A002
                 generator: Generator | None = None) -> Any:
@@ -113,7 +128,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Gene
     noise = normal_array(backend, full, dtype, generator, "normal")
     mean_array = mean._array if isinstance(mean, Tensor) else mean
     std_array = std._array if isinstance(std, Tensor) else std
-    return Tensor._make((noise * std_array + mean_array).astype(dtype), backend)
+    return _zero_gradient_to(Tensor._make((noise * std_array + mean_array).astype(dtype), backend), mean, std)
 
 
 def bernoulli(input: Any, p: Any = None, *, generator: Generator | None = None) -> Any:  # noqa: A002
@@ -127,7 +142,7 @@ def bernoulli(input: Any, p: Any = None, *, generator: Generator | None = None) 
     if bool(low_or_high.any()):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
     u = uniform_array(input.backend, input.shape, xp.float64, generator, "bernoulli")
-    return tensor._make((u < probabilities).astype(input.dtype), input.backend)
+    return _zero_gradient_to(tensor._make((u < probabilities).astype(input.dtype), input.backend), input, p)
 
 
 def poisson(input: Any, generator: Generator | None = None) -> Any:  # noqa: A002
@@ -138,7 +153,7 @@ def poisson(input: Any, generator: Generator | None = None) -> Any:  # noqa: A00
     if bool((input._array < 0).any()):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     raw = raw_generator(input.backend, generator, "poisson")
-    return tensor._make(input.backend.poisson(input._array, raw), input.backend)
+    return _zero_gradient_to(tensor._make(input.backend.poisson(input._array, raw), input.backend), input)
 
 
 # --- in-place fills ---------------------------------------------------------------------------

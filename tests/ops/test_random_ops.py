@@ -243,3 +243,14 @@ def test_a_filled_non_leaf_passes_no_gradient_back(torch):
         h.uniform_()
         (h * 1).sum().backward()
         assert np.array_equal(np.asarray(w.grad.tolist()), np.zeros(3))
+
+
+def test_samples_of_tensors_that_require_grad_pass_zero_gradients_back(torch):
+    for lib in (minigrad, torch):
+        mean, std = lib.zeros(2, requires_grad=True), lib.ones(2, requires_grad=True)
+        p, rate = lib.full((2,), 0.5, requires_grad=True), lib.full((2,), 2.0, requires_grad=True)
+        samples = [lib.normal(mean, std), lib.normal(mean, 2.0), lib.bernoulli(p), lib.poisson(rate)]
+        assert all(s.requires_grad for s in samples)
+        sum(s.sum() for s in samples).backward()
+        for t in (mean, std, p, rate):
+            assert t.grad.tolist() == [0.0, 0.0]
