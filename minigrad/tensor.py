@@ -682,7 +682,11 @@ class Tensor(IndexingMethods, RandomMethods):
         # Even to the same shape: a new view object, as in PyTorch (y = x.view(x.shape); y is not x).
         return shape.Reshape.apply(self, shape=new_shape)
 
-    view = reshape
+    def view(self, *shape_: Any) -> Tensor:
+        """``view(shape)`` (as ``reshape``) or ``view(dtype)``: the same bytes read as ``dtype``."""
+        if len(shape_) == 1 and not isinstance(shape_[0], (builtins.int, tuple, list)) and _is_dtype(shape_[0]):
+            return self.view_as_dtype(as_dtype(shape_[0]))
+        return self.reshape(*shape_)
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
@@ -1001,6 +1005,17 @@ class Tensor(IndexingMethods, RandomMethods):
         if isinstance(data, Tensor) and result._array is data._array:
             result._array = result._array.copy()
         return result.requires_grad_(True) if requires_grad else result
+
+
+def _is_dtype(value: Any) -> bool:
+    """A dtype object, a NumPy scalar type or a dtype name ('float32')."""
+    if isinstance(value, str):
+        return _is_dtype_name(value)
+    try:
+        as_dtype(value)
+        return True
+    except TypeError:
+        return False
 
 
 def _is_dtype_name(value: Any) -> bool:

@@ -255,6 +255,33 @@ class IndexingMethods:
         return products.kron(self, other)
 
     # --- memory ----------------------------------------------------------------------------
+    def view_as_dtype(self, dtype: Any) -> Any:
+        """``view(dtype)``: this tensor's bytes read as ``dtype``, sharing memory and the version
+        counter; a smaller or larger element size rescales the last dim (which must then be
+        contiguous). Not differentiable, as in PyTorch."""
+        from minigrad.tensor import Tensor
+
+        if dtype.itemsize != self.dtype.itemsize:
+            if self.ndim == 0:
+                raise RuntimeError(
+                    f"view(): a 0-d tensor cannot be viewed as {dtype} (element size {dtype.itemsize} != "
+                    f"{self.dtype.itemsize}); reshape it to 1-D first"
+                )
+            if self.shape[-1] != 1 and self._array.strides[-1] != self.dtype.itemsize:
+                raise RuntimeError(
+                    f"self.stride(-1) must be 1 to view {self.dtype} as {dtype} (different element sizes), "
+                    f"but got {self._array.strides[-1] // self.dtype.itemsize}; call .contiguous() first"
+                )
+            if dtype.itemsize > self.dtype.itemsize and (self.shape[-1] * self.dtype.itemsize) % dtype.itemsize:
+                raise RuntimeError(
+                    f"self.size(-1) must be divisible by {dtype.itemsize // self.dtype.itemsize} to view "
+                    f"{self.dtype} as {dtype} (different element sizes), but got {self.shape[-1]}"
+                )
+        result = Tensor._make(self._array.view(dtype), self.backend)
+        result._version_counter = self._counter()
+        return result
+
+
     def is_contiguous(self, memory_format: Any = None) -> bool:
         return bool(self._array.flags.c_contiguous)
 

@@ -758,3 +758,24 @@ def test_reduce_at_without_ufunc_at_agrees_with_numpy(ufunc):
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     reduce_at(NumpyWithoutAt(), ufunc, got, (np.zeros(0, dtype=np.int64),) * 2, np.zeros(0))  # nothing to do
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float16", "float64", "uint8", "int64", "float32"])
+def test_view_as_dtype_reads_the_same_bytes_as_pytorch(dtype, torch):
+    x = np.arange(8, dtype=np.float32).reshape(2, 4) + 0.5
+    ours = minigrad.tensor(x, requires_grad=True).view(getattr(minigrad, dtype))
+    theirs = torch.tensor(x, requires_grad=True).view(getattr(torch, dtype))
+    assert ours.shape == tuple(theirs.shape) and not ours.requires_grad and not theirs.requires_grad
+    assert np.array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_view_as_dtype_shares_memory_and_version_and_checks_strides(torch):
+    base = minigrad.zeros(4)
+    bits = base.view(minigrad.int32)
+    bits.add_(1)
+    assert base._version == 1 and base.view("int32").tolist() == [1, 1, 1, 1]
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="stride"):
+            lib.zeros(3, 2).t().view(lib.float16)
+        with pytest.raises(RuntimeError, match="divisible"):
+            lib.zeros(3).view(lib.float64)
