@@ -25,10 +25,10 @@ def _tensor():
     return Tensor
 
 
-def _check_index(index: Any, op: str, integer_kinds: str = "i") -> Any:
+def _check_index(index: Any, op: str) -> Any:
     if not isinstance(index, _tensor()):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
-    if index.dtype.kind not in integer_kinds or index.dtype.itemsize < 4:
+    if index.dtype.kind != "i" or index.dtype.itemsize < 4:
         raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {index.dtype}")
     return index
 
@@ -62,7 +62,7 @@ def _check_gather_shapes(x, dim: int, index, op: str, src=None) -> None:
         raise RuntimeError(f"{op}(): Index tensor must have the same number of dimensions as input tensor")
     xs, ids = _as_1d(x).shape, _as_1d(index).shape
     for d in range(len(ids)):
-        if d != dim and ids[d] > xs[d] or src is not None and ids[d] > _as_1d(src).shape[d]:
+        if (d != dim and ids[d] > xs[d]) or (src is not None and ids[d] > _as_1d(src).shape[d]):
             raise RuntimeError(
                 f"{op}(): Expected index {list(index.shape)} to be no larger than self {list(x.shape)} apart "
                 f"from dimension {dim}"
@@ -119,14 +119,8 @@ def scatter(input, dim: int, index, src: Any = None, *, value: Any = None, reduc
     target, key, values = _scatter_parts(input, dim, index, src, "scatter")
     if not isinstance(values, _tensor()):
         values = target.new_full((), values)
-    return _restore(shape.IndexPut.apply(target, values.expand(key_shape(key)), key=key), input)
-
-
-def key_shape(key: tuple) -> tuple[int, ...]:
-    """The broadcast shape of an advanced-index key's arrays."""
-    ndim = max(part.ndim for part in key)
-    return tuple(max(part.shape[d - ndim + part.ndim] if d - ndim + part.ndim >= 0 else 1 for part in key)
-                 for d in range(ndim))
+    values = values.expand(_as_1d(index).shape)  # the key selects one cell per index element
+    return _restore(shape.IndexPut.apply(target, values, key=key), input)
 
 
 def scatter_add(input, dim: int, index, src):
@@ -145,7 +139,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
     ``amin``; with ``include_self=False`` the cells that receive values forget ``input``'s.
 
     The gradient of ``amax``/``amin`` is shared evenly between all the values equal to the
-    result (``input``'s included), as PyTorch's; ``mean`` on integers rounds down, as PyTorch's.
+    result, as PyTorch's (see ``_scatter_extremum``); ``mean`` on integers rounds down, as PyTorch's.
     """
     if reduce not in REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -177,7 +171,7 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
 
 
 def _scatter_extremum(target, key, values, reduce, keep_self):
-    """amax/amin: the extreme values by the backend's ``ufunc.at``; the gradient is PyTorch's:
+    """amax/amin: the extreme values by ``reduce_at``; the gradient is PyTorch's:
     each cell's gradient is divided by the number of its inputs equal to the result, and goes to
     each of them. PyTorch counts ``input``'s value among them even when ``include_self=False``
     (then gives it no gradient), so ties there get a smaller share; the same here."""
