@@ -44,6 +44,12 @@ def copy_of(x):
     return _tensor_class()._make(x._array.copy(), x.backend)
 
 
+def fresh(result, source):
+    """``result``, copied if it still shares memory with ``source`` (a reshape of an expanded
+    array already copies; of a plain one it is a view)."""
+    return copy_of(result) if result.backend.may_share_memory(result._array, source._array) else result
+
+
 # --- views ------------------------------------------------------------------------------------
 def narrow(input, dim: int, start: Any, length: int):
     """``input`` restricted to ``[start, start + length)`` along ``dim``: a view."""
@@ -306,7 +312,7 @@ def repeat(input, *sizes: Any):
         interleaved += [1, n]
     expanded = [s for pair in zip(sizes, shape_) for s in pair]
     out = input.reshape(interleaved).expand(expanded)
-    return copy_of(out.reshape([r * n for r, n in zip(sizes, shape_)]))
+    return fresh(out.reshape([r * n for r, n in zip(sizes, shape_)]), input)
 
 
 def tile(input, dims: Sequence[int]):
