@@ -54,6 +54,8 @@ class IndexingMethods:
 
     # --- copies that rearrange -------------------------------------------------------------
     def flip(self, *dims: Any) -> Any:
+        if not dims:
+            raise TypeError("flip() missing 1 required positional argument: 'dims'")
         return layout.flip(self, dims[0] if len(dims) == 1 else list(dims))
 
     def fliplr(self) -> Any:
