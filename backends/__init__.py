@@ -78,6 +78,15 @@ def get(device: object = None) -> Backend:
     return backend
 
 
+def create(device: object) -> Backend:
+    """A new backend for ``device``, not the shared one ``get`` returns: its own random
+    generator, for ``minigrad.Generator`` to draw from. Tensors never live on it."""
+    kind, index = parse_device(device)
+    if kind not in _factories:
+        raise ValueError(f"unknown device {str(device)!r}: known device types are {', '.join(sorted(_factories))}")
+    return _factories[kind](index)
+
+
 def manual_seed(seed: int) -> None:
     """Seed every backend created so far, and every one created later, with ``seed``."""
     global _seed

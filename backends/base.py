@@ -98,21 +98,16 @@ class Backend:
     def set_rng_state(self, state: dict) -> None:
         raise NotImplementedError
 
-    def new_generator(self, seed: int | None) -> Any:
-        """A new raw generator of this device, for ``minigrad.Generator`` (``None``: OS entropy)."""
+    def randn(self, shape: tuple[int, ...], dtype: Any) -> Any:
         raise NotImplementedError
 
-    # Each draw uses ``generator`` (a raw one from new_generator) or else the device's own.
-    def randn(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
+    def rand(self, shape: tuple[int, ...], dtype: Any) -> Any:
         raise NotImplementedError
 
-    def rand(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
+    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> Any:
         raise NotImplementedError
 
-    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
-        raise NotImplementedError
-
-    def poisson(self, rates: Any, generator: Any = None) -> Any:
+    def poisson(self, rates: Any) -> Any:
         """Poisson samples with the given rates (an array), in the rates' dtype."""
         raise NotImplementedError
 

@@ -187,30 +187,25 @@ class CupyBackend(Backend):
             )
         return state
 
-    def new_generator(self, seed: int | None) -> Any:
-        with self.activate():  # cuRAND's state lives on this GPU
-            return self.xp.random.default_rng(seed)
-
-    def randn(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
-        generator = generator or self.generator
+    def randn(self, shape: tuple[int, ...], dtype: Any) -> Any:
         dtype = numpy.dtype(dtype)
         with self.activate("randn"):
             if dtype.char in "fd":
-                return generator.standard_normal(shape, dtype=dtype)
+                return self.generator.standard_normal(shape, dtype=dtype)
             # cuRAND draws only float32/float64 normals: draw float32, then cast (float16).
-            return generator.standard_normal(shape, dtype=numpy.float32).astype(dtype)
+            return self.generator.standard_normal(shape, dtype=numpy.float32).astype(dtype)
 
-    def rand(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
+    def rand(self, shape: tuple[int, ...], dtype: Any) -> Any:
         with self.activate("rand"):
-            return (generator or self.generator).random(shape, dtype=numpy.dtype(dtype))
+            return self.generator.random(shape, dtype=numpy.dtype(dtype))
 
-    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> Any:
+    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> Any:
         with self.activate("randint"):
-            return (generator or self.generator).integers(low, high, size=shape, dtype=numpy.dtype(dtype))
+            return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))
 
-    def poisson(self, rates: Any, generator: Any = None) -> Any:
+    def poisson(self, rates: Any) -> Any:
         with self.activate("poisson"):
-            return (generator or self.generator).poisson(rates).astype(rates.dtype)
+            return self.generator.poisson(rates).astype(rates.dtype)
 
     # --- the few kernels whose spelling differs between libraries -----------------------
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:

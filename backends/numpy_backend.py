@@ -41,28 +41,23 @@ class NumpyBackend(Backend):
     def set_rng_state(self, state: dict) -> None:
         self.generator.bit_generator.state = state
 
-    def new_generator(self, seed: int | None) -> numpy.random.Generator:
-        return numpy.random.default_rng(seed)
-
-    def randn(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> numpy.ndarray:
-        generator = generator or self.generator
+    def randn(self, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
         dtype = numpy.dtype(dtype)
         if dtype.char not in "fd":  # NumPy draws only float32/float64: cast for float16
-            return generator.standard_normal(shape, dtype=numpy.float32).astype(dtype)
-        return generator.standard_normal(shape, dtype=dtype)
+            return self.generator.standard_normal(shape, dtype=numpy.float32).astype(dtype)
+        return self.generator.standard_normal(shape, dtype=dtype)
 
-    def rand(self, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> numpy.ndarray:
-        generator = generator or self.generator
+    def rand(self, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
         dtype = numpy.dtype(dtype)
         if dtype.char not in "fd":
-            return generator.random(shape, dtype=numpy.float32).astype(dtype)
-        return generator.random(shape, dtype=dtype)
+            return self.generator.random(shape, dtype=numpy.float32).astype(dtype)
+        return self.generator.random(shape, dtype=dtype)
 
-    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any, generator: Any = None) -> numpy.ndarray:
-        return (generator or self.generator).integers(low, high, size=shape, dtype=numpy.dtype(dtype))
+    def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
+        return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))
 
-    def poisson(self, rates: numpy.ndarray, generator: Any = None) -> numpy.ndarray:
-        return (generator or self.generator).poisson(rates).astype(rates.dtype)
+    def poisson(self, rates: numpy.ndarray) -> numpy.ndarray:
+        return self.generator.poisson(rates).astype(rates.dtype)
 
     def scatter_add(self, target: numpy.ndarray, index: Any, values: numpy.ndarray) -> None:
         numpy.add.at(target, index, values)

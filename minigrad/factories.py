@@ -209,7 +209,7 @@ def randint(low: int = 0, high: Any = None, size: Any = (), *, generator: Any = 
             device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers in ``[low, high)`` (int64 unless ``dtype``); ``randint(high, size)`` as PyTorch's
     short form."""
-    from minigrad.generator import raw_generator
+    from minigrad.generator import source_of
 
     if isinstance(high, (tuple, list)):  # randint(10, (3,)): the second argument is the size
         low, high, size = 0, low, high
@@ -222,9 +222,9 @@ def randint(low: int = 0, high: Any = None, size: Any = (), *, generator: Any = 
         )
     backend = backends.get(device)
     dtype = as_dtype(dtype or "int64")
-    raw = raw_generator(backend, generator, "randint")
     drawn = dtype if dtype.kind in "iu" else backend.xp.int64  # floats: whole numbers, drawn as int64
-    array = backend.randint(low, high, _size((size,), "randint"), drawn, raw).astype(dtype, copy=False)
+    source = source_of(backend, generator, "randint")
+    array = backend.asarray(source.randint(low, high, _size((size,), "randint"), drawn)).astype(dtype, copy=False)
     return _finish(array, backend, requires_grad)
 
 

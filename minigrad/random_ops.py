@@ -13,7 +13,7 @@ from typing import Any
 from minigrad import backends
 from minigrad.backends.dtypes import DEFAULT_FLOAT, as_dtype
 from minigrad.errors import UnsupportedDTypeError
-from minigrad.generator import Generator, raw_generator
+from minigrad.generator import Generator, source_of
 
 
 def _tensor():
@@ -30,11 +30,12 @@ def _float_dtype(dtype: Any, op: str) -> Any:
 
 
 def uniform_array(backend: Any, shape: tuple, dtype: Any, generator: Generator | None, op: str) -> Any:
-    return backend.rand(shape, dtype, raw_generator(backend, generator, op))
+    """Uniform samples in [0, 1) for a tensor on ``backend``, from ``generator`` or the device's."""
+    return backend.asarray(source_of(backend, generator, op).rand(shape, dtype))
 
 
 def normal_array(backend: Any, shape: tuple, dtype: Any, generator: Generator | None, op: str) -> Any:
-    return backend.randn(shape, dtype, raw_generator(backend, generator, op))
+    return backend.asarray(source_of(backend, generator, op).randn(shape, dtype))
 
 
 def _zero_gradient_to(sample: Any, *inputs: Any) -> Any:
@@ -152,8 +153,8 @@ def poisson(input: Any, generator: Generator | None = None) -> Any:  # noqa: A00
         raise UnsupportedDTypeError(f'"poisson_cpu" not implemented for \'{input.dtype}\'')
     if bool((input._array < 0).any()):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    raw = raw_generator(input.backend, generator, "poisson")
-    return _zero_gradient_to(tensor._make(input.backend.poisson(input._array, raw), input.backend), input)
+    counts = input.backend.asarray(source_of(input.backend, generator, "poisson").poisson(input._array))
+    return _zero_gradient_to(tensor._make(counts, input.backend), input)
 
 
 # --- in-place fills ---------------------------------------------------------------------------
@@ -224,8 +225,8 @@ class RandomMethods:
                 to = int(xp.iinfo(self.dtype).max) + 1
         if from_ >= to:
             raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
-        raw = raw_generator(self.backend, generator, "random_")
-        return self._fill_with("random_", self.backend.randint(from_, to, self.shape, xp.int64, raw))
+        draws = source_of(self.backend, generator, "random_").randint(from_, to, self.shape, xp.int64)
+        return self._fill_with("random_", self.backend.asarray(draws))
 
     def multinomial(self, num_samples: int, replacement: bool = False, *,
                     generator: Generator | None = None) -> Any:
