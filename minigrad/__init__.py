@@ -88,6 +88,7 @@ from minigrad.ops.gather_scatter import (
     index_add,
     index_copy,
     index_fill,
+    index_put,
     index_select,
     masked_fill,
     masked_scatter,
@@ -101,21 +102,30 @@ from minigrad.ops.gather_scatter import (
     take_along_dim,
 )
 from minigrad.ops.layout import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
     block_diag,
     cartesian_prod,
     chunk,
+    column_stack,
     diag,
     diag_embed,
     diagonal,
+    dsplit,
+    dstack,
     flip,
     fliplr,
     flipud,
+    hsplit,
+    hstack,
     meshgrid,
     movedim,
     narrow,
     repeat_interleave,
     roll,
     rot90,
+    row_stack,
     select,
     split,
     swapaxes,
@@ -123,8 +133,12 @@ from minigrad.ops.layout import (
     tile,
     trace,
     tril,
+    tril_indices,
     triu,
+    triu_indices,
     unbind,
+    vsplit,
+    vstack,
 )
 from minigrad.ops.layout import movedim as moveaxis
 from minigrad.ops.layout import swapaxes as swapdims
@@ -142,6 +156,7 @@ from minigrad.ops.products import (
     mm,
     mv,
     outer,
+    tensordot,
     vdot,
 )
 from minigrad.ops.sorting import (
@@ -188,5 +203,7 @@ __all__ = [
     "roll", "rot90", "select", "split", "swapaxes", "swapdims", "tensor_split", "tile", "trace", "tril", "triu",
     "unbind", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger", "kron", "mm", "mv",
     "outer", "vdot", "argsort", "kthvalue", "median", "mode", "msort", "nanmedian", "sort", "topk", "unique",
-    "unique_consecutive", "bernoulli", "multinomial", "normal", "poisson",
+    "unique_consecutive", "bernoulli", "multinomial", "normal", "poisson", "index_put", "atleast_1d",
+    "atleast_2d", "atleast_3d", "column_stack", "dsplit", "dstack", "hsplit", "hstack", "row_stack", "tril_indices",
+    "triu_indices", "vsplit", "vstack", "tensordot",
 ]

@@ -685,7 +685,7 @@ class Tensor(IndexingMethods, RandomMethods):
     def view(self, *shape_: Any) -> Tensor:
         """``view(shape)`` (as ``reshape``) or ``view(dtype)``: the same bytes read as ``dtype``."""
         if len(shape_) == 1 and not isinstance(shape_[0], (builtins.int, tuple, list)) and _is_dtype(shape_[0]):
-            return self.view_as_dtype(as_dtype(shape_[0]))
+            return self._view_as_dtype(as_dtype(shape_[0]))
         return self.reshape(*shape_)
 
     def view_as(self, other: Tensor) -> Tensor:

@@ -177,6 +177,13 @@ class IndexingMethods:
     def argwhere(self) -> Any:
         return gather_scatter.argwhere(self)
 
+    def index_put(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
+        return gather_scatter.index_put(self, indices, values, accumulate)
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Any:
+        return self._inplace("index_put_", lambda: gather_scatter.index_put(self, indices, values, accumulate),
+                             (values,))
+
     def put(self, index: Any, source: Any, accumulate: bool = False) -> Any:
         return gather_scatter.put(self, index, source, accumulate)
 
@@ -256,8 +263,17 @@ class IndexingMethods:
     def kron(self, other: Any) -> Any:
         return products.kron(self, other)
 
+    def hsplit(self, indices_or_sections: Any) -> tuple:
+        return layout.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections: Any) -> tuple:
+        return layout.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections: Any) -> tuple:
+        return layout.dsplit(self, indices_or_sections)
+
     # --- memory ----------------------------------------------------------------------------
-    def view_as_dtype(self, dtype: Any) -> Any:
+    def _view_as_dtype(self, dtype: Any) -> Any:
         """``view(dtype)``: this tensor's bytes read as ``dtype``, sharing memory and the version
         counter; a smaller or larger element size rescales the last dim (which must then be
         contiguous). Not differentiable, as in PyTorch."""

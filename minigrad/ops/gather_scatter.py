@@ -444,6 +444,29 @@ def take_along_dim(input, indices, dim: int | None = None):
     return gather(input.expand(input_shape), dim, indices.expand(index_shape))
 
 
+def index_put(input, indices: Any, values, accumulate: bool = False):
+    """``input`` with ``input[indices] = values`` (``indices``: a tuple of integer or boolean
+    tensors, as advanced indexing), or ``+=`` with repeated positions accumulating."""
+    tensor = _tensor()
+    if not isinstance(indices, (tuple, list)) or not all(isinstance(i, tensor) or i is None for i in indices):
+        raise TypeError("index_put(): argument 'indices' must be a tuple of Tensors")
+    if not isinstance(values, tensor):
+        raise TypeError(f"index_put(): argument 'values' must be Tensor, not {type(values).__name__}")
+    if values.dtype != input.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got {input.dtype} for the destination "
+            f"and {values.dtype} for the source."
+        )
+    key = tuple(slice(None) if i is None else i._array for i in indices)
+    try:
+        selected = input._array[key].shape
+    except IndexError as error:
+        raise IndexError(f"index_put(): {error} (tensor of shape {list(input.shape)})") from None
+    if accumulate:
+        return input + shape.IndexAddInto.apply(values.expand(selected), shape=input.shape, key=key)
+    return shape.IndexPut.apply(input, values, key=key)
+
+
 def put(input, index, source, accumulate: bool = False):
     """``input`` with its flattened elements at ``index`` set to (or, with ``accumulate``,
     increased by) ``source``'s (negative indices count from the end)."""

@@ -487,3 +487,126 @@ def block_diag(*tensors: Any):
         rows.append(_constant_pad(b, [(0, 0), (left, right)], 0) if (left or right) else b)
         left += b.shape[1]
     return cat(rows, 0)
+
+
+# --- NumPy-style stacking and splitting -------------------------------------------------------
+def _each(tensors: tuple, convert) -> Any:
+    """``atleast_*``: one tensor in, one out; several (or a sequence) in, a tuple out."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(convert(t) for t in tensors[0])
+    if len(tensors) == 1:
+        return convert(tensors[0])
+    return tuple(convert(t) for t in tensors)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least one dim (a 0-d one becomes shape ``(1,)``; others are returned)."""
+    return _each(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least two dims: ``()`` -> ``(1, 1)``, ``(n,)`` -> ``(1, n)``."""
+    return _each(tensors, lambda t: t.reshape((1,) * (2 - t.ndim) + tuple(t.shape)) if t.ndim < 2 else t)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least three dims: ``()`` -> ``(1, 1, 1)``, ``(n,)`` -> ``(1, n, 1)``,
+    ``(m, n)`` -> ``(m, n, 1)``."""
+    def convert(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, t.shape[0], 1)
+        return t.unsqueeze(-1) if t.ndim == 2 else t
+
+    return _each(tensors, convert)
+
+
+def _cat(tensors, dim: int, op: str):
+    from minigrad.ops.composite import cat
+
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{op} expects a non-empty TensorList")
+    return cat(tensors, dim)
+
+
+def hstack(tensors: Sequence[Any]):
+    """Join along the second dim (the first for 1-D tensors)."""
+    tensors = atleast_1d(tuple(tensors))
+    return _cat(tensors, 0 if all(t.ndim == 1 for t in tensors) else 1, "hstack")
+
+
+def vstack(tensors: Sequence[Any]):
+    """Join along the first dim, 1-D tensors as rows."""
+    return _cat(atleast_2d(tuple(tensors)), 0, "vstack")
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Any]):
+    """Join along the third dim (depth), after ``atleast_3d``."""
+    return _cat(atleast_3d(tuple(tensors)), 2, "dstack")
+
+
+def column_stack(tensors: Sequence[Any]):
+    """Join as columns: 0-d and 1-D tensors become ``(n, 1)`` columns, then along dim 1."""
+    columns = [t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in tensors]
+    return _cat(columns, 1, "column_stack")
+
+
+def _split_along(input, indices_or_sections: Any, dim: int, op: str, min_dims: int):
+    if input.ndim < min_dims:
+        raise RuntimeError(
+            f"torch.{op} requires a tensor with at least {min_dims} dimension, but got a tensor with "
+            f"{input.ndim} dimensions!"
+        )
+    if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
+        size = input.shape[dim]
+        if indices_or_sections == 0 or size % indices_or_sections:
+            raise RuntimeError(
+                f"torch.{op} attempted to split along dimension {dim}, but the size of the dimension {size} "
+                f"is not divisible by the split_size {indices_or_sections}!"
+            )
+    return tensor_split(input, indices_or_sections, dim)
+
+
+def hsplit(input, indices_or_sections: Any) -> tuple:
+    """``tensor_split`` along dim 1 (dim 0 for 1-D); an int must divide the dim evenly."""
+    return _split_along(input, indices_or_sections, 0 if input.ndim == 1 else 1, "hsplit", 1)
+
+
+def vsplit(input, indices_or_sections: Any) -> tuple:
+    """``tensor_split`` along dim 0 of a tensor with at least 2 dims."""
+    return _split_along(input, indices_or_sections, 0, "vsplit", 2)
+
+
+def dsplit(input, indices_or_sections: Any) -> tuple:
+    """``tensor_split`` along dim 2 of a tensor with at least 3 dims."""
+    return _split_along(input, indices_or_sections, 2, "dsplit", 3)
+
+
+def _triangle_indices(row: int, col: int, offset: int, upper: bool, dtype: Any, device: Any):
+    from minigrad import backends
+    from minigrad.backends.dtypes import as_dtype
+
+    backend = backends.get(device)
+    xp = backend.xp
+    if row < 0 or col < 0:
+        which, value = ("row", row) if row < 0 else ("col", col)
+        raise RuntimeError(f"{which} must be non-negative, got {value}")
+    keep = xp.tri(row, col, k=offset - 1 if upper else offset, dtype=bool)
+    rows, cols = xp.nonzero(~keep if upper else keep)
+    array = xp.stack([rows, cols]).astype(as_dtype(dtype or "int64"))
+    return _tensor_class()._make(array, backend)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None):
+    """The ``(2, N)`` coordinates of the lower triangle of a ``row x col`` matrix, row by row."""
+    return _triangle_indices(row, col, offset, False, dtype, device)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None):
+    """The ``(2, N)`` coordinates of the upper triangle of a ``row x col`` matrix, row by row."""
+    return _triangle_indices(row, col, offset, True, dtype, device)

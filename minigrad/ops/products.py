@@ -337,3 +337,43 @@ def einsum(equation: str, *operands: Any):
         return result if result.ndim == 0 else result.reshape(())
     # A view of the last result, even when nothing moves (PyTorch's einsum('ij->ij', a) is one).
     return result.permute(*[result_labels.index(c) for c in output])
+
+
+def tensordot(a, b, dims: Any = 2):
+    """Contract the last ``dims`` dims of ``a`` with the first ``dims`` of ``b``, or the dims
+    listed in ``dims = (dims_a, dims_b)``; the remaining dims of ``a`` then of ``b`` stay."""
+    from minigrad.tensor import Tensor
+
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError(f"both dimension lists should have same length, got {dims_a} and {dims_b}")
+    dims_a = [dim_in_range(d, a.ndim, "tensordot") for d in dims_a]
+    dims_b = [dim_in_range(d, b.ndim, "tensordot") for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(
+                f"contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} and "
+                f"second has size {b.shape[db]} in dim {db}"
+            )
+    _same_dtype(a, b, "tensordot")
+    keep_a = [d for d in range(a.ndim) if d not in dims_a]
+    keep_b = [d for d in range(b.ndim) if d not in dims_b]
+    def size(t, chosen):
+        n = 1
+        for d in chosen:
+            n *= t.shape[d]
+        return n
+
+    inner = size(a, dims_a)
+    left = a.permute(*keep_a, *dims_a).reshape(size(a, keep_a), inner)
+    right = b.permute(*dims_b, *keep_b).reshape(inner, size(b, keep_b))
+    return left.matmul(right).reshape([a.shape[d] for d in keep_a] + [b.shape[d] for d in keep_b])

@@ -779,3 +779,52 @@ def test_view_as_dtype_shares_memory_and_version_and_checks_strides(torch):
             lib.zeros(3, 2).t().view(lib.float16)
         with pytest.raises(RuntimeError, match="divisible"):
             lib.zeros(3).view(lib.float64)
+
+
+# --- NumPy-style stacking and splitting, index_put -------------------------------------------
+STACKING = {  # name: (op, shapes of a 0-d, a 1-D and a 2-D input)
+    "atleast_nd": (lambda lib, s, v, m: (lib.atleast_1d(s), lib.atleast_2d(v), lib.atleast_3d(m), lib.atleast_3d(v),
+                                         lib.atleast_1d(s, v), lib.atleast_2d([s, m]), lib.atleast_3d(s)),
+                   [(), (3,), (2, 4)]),
+    "hstack": (lambda lib, s, v, m: (lib.hstack([v, v * 2]), lib.hstack((m, m)), lib.hstack([s, v])),
+               [(), (3,), (2, 4)]),
+    "vstack": (lambda lib, s, v, m: (lib.vstack([v, v]), lib.row_stack([m, m]), lib.vstack([v, m])),
+               [(), (4,), (2, 4)]),
+    "dstack": (lambda lib, s, v, m: (lib.dstack([v, v]), lib.dstack([m, m * 3])), [(), (3,), (2, 4)]),
+    "column_stack": (lambda lib, s, v, m: lib.column_stack([v, m.t(), v * 2, s.expand(4)]), [(), (4,), (2, 4)]),
+    "hsplit": (lambda lib, s, v, m: (lib.hsplit(v, [1]), lib.hsplit(m, 2), m.hsplit([1, 1])), [(), (3,), (2, 4)]),
+    "vsplit": (lambda lib, s, v, m: (lib.vsplit(m.t(), 2), m.t().vsplit([3])), [(), (3,), (2, 4)]),
+    "dsplit": (lambda lib, s, v, m: lib.dsplit(m.reshape(1, 2, 4), 2), [(), (3,), (2, 4)]),
+    "tensordot": (lambda lib, s, v, m: (lib.tensordot(m, m.t(), 1), lib.tensordot(m, m, 2), lib.tensordot(m, m, 0),
+                                        lib.tensordot(m, m, ([0], [0])), lib.tensordot(m, v, ([1], [0]))),
+                  [(), (4,), (2, 4)]),
+    "index_put": (lambda lib, s, v, m: (m.index_put((lib.tensor([0, 1, 0]), lib.tensor([1, 0, 1])), v, accumulate=True),
+                                        m.index_put((lib.tensor([1]),), v[:1]), m.index_put((m > 0,), s),
+                                        (m * 1).index_put_((lib.tensor([0]), lib.tensor([2])), s)),
+                  [(), (3,), (2, 4)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STACKING))
+def test_stacking_and_splitting_match_pytorch(name, torch):
+    op, shapes_ = STACKING[name]
+    rng = np.random.default_rng(8)
+    compare(torch, op, [rng.uniform(-1, 1, shape_) for shape_ in shapes_])
+
+
+def test_triangle_indices_match_pytorch(torch):
+    for args in [(3, 3), (3, 4, 1), (4, 3, -1), (0, 3), (2, 5, 7)]:
+        for name in ("tril_indices", "triu_indices"):
+            ours, theirs = getattr(minigrad, name)(*args), getattr(torch, name)(*args)
+            assert ours.tolist() == theirs.tolist() and str(ours.dtype) == "int64"
+    assert minigrad.tril_indices(2, 2, dtype=minigrad.int32).dtype == minigrad.int32
+
+
+def test_splitting_needs_divisible_sizes_and_enough_dims(torch):
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="divisible"):
+            lib.hsplit(lib.zeros(2, 3), 2)
+        with pytest.raises(RuntimeError, match="at least 2"):
+            lib.vsplit(lib.zeros(3), 3)
+        with pytest.raises(RuntimeError, match="dtypes match"):
+            lib.zeros(2).index_put((lib.tensor([0]),), lib.ones(1, dtype=lib.float64))
