@@ -161,11 +161,14 @@ from minigrad.ops.products import (
 )
 from minigrad.ops.sorting import (
     argsort,
+    bincount,
+    bucketize,
     kthvalue,
     median,
     mode,
     msort,
     nanmedian,
+    searchsorted,
     sort,
     topk,
     unique,
@@ -205,5 +208,5 @@ __all__ = [
     "outer", "vdot", "argsort", "kthvalue", "median", "mode", "msort", "nanmedian", "sort", "topk", "unique",
     "unique_consecutive", "bernoulli", "multinomial", "normal", "poisson", "index_put", "atleast_1d",
     "atleast_2d", "atleast_3d", "column_stack", "dsplit", "dstack", "hsplit", "hstack", "row_stack", "tril_indices",
-    "triu_indices", "vsplit", "vstack", "tensordot",
+    "triu_indices", "vsplit", "vstack", "tensordot", "bincount", "bucketize", "searchsorted",
 ]

@@ -223,6 +223,9 @@ class IndexingMethods:
                            dim: int | None = None) -> Any:
         return sorting.unique_consecutive(self, return_inverse, return_counts, dim)
 
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Any:
+        return sorting.bincount(self, weights, minlength)
+
     # --- products --------------------------------------------------------------------------
     def dot(self, other: Any) -> Any:
         return products.dot(self, other)

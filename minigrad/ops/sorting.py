@@ -241,3 +241,75 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
         inverse = inverse.reshape(input.shape)
     counts = xp.diff(xp.concatenate([first, xp.asarray([n])]))
     return _unique_result(tensor, backend, values, inverse, counts, return_inverse, return_counts)
+
+
+# --- searching and counting (not differentiable, as in PyTorch) ---------------------------------
+def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,  # noqa: A002
+                 side: str | None = None, sorter=None):
+    """Where each value of ``input`` would be inserted into the sorted last dim of
+    ``sorted_sequence`` to keep it sorted (before equal values; after them with ``right=True``
+    or ``side='right'``). A 1-D sequence serves every value; an N-D one is searched row by row
+    (its leading dims match ``input``'s)."""
+    tensor = _tensor()
+    backend = sorted_sequence.backend
+    xp = backend.xp
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        right = side == "right"
+    sequence = sorted_sequence._array
+    if sorter is not None:
+        sequence = xp.take_along_axis(sequence, sorter._array, axis=-1)
+    scalar = not isinstance(input, tensor)
+    values = xp.asarray(input) if scalar else input._array
+    if sequence.ndim == 1:
+        positions = xp.searchsorted(sequence, values, side="right" if right else "left")
+    else:
+        if scalar or sequence.shape[:-1] != values.shape[:-1]:
+            raise RuntimeError(
+                "torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions of "
+                f"boundaries tensor and input value tensor must match, but we got boundaries tensor "
+                f"{list(sequence.shape)} and input value tensor {list(values.shape)}"
+            )
+        # Row by row: how many of the row's entries lie before (or at, for right) each value.
+        rows, points = sequence[..., None, :], values[..., :, None]
+        positions = ((rows <= points) if right else (rows < points)).sum(axis=-1)
+    return tensor._make(xp.asarray(positions).astype(xp.int32 if out_int32 else xp.int64), backend)
+
+
+def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False):  # noqa: A002
+    """The bucket of each value: ``i`` with ``boundaries[i-1] < x <= boundaries[i]`` (``<=``
+    and ``<`` swapped with ``right=True``); ``boundaries`` is 1-D and sorted."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def bincount(input, weights=None, minlength: int = 0):  # noqa: A002
+    """How often each value ``0..max`` occurs in the 1-D non-negative integer ``input`` (at least
+    ``minlength`` counts); with ``weights``, their sums instead (float32 weights stay float32,
+    others give float64, as PyTorch)."""
+    from minigrad.errors import UnsupportedDTypeError
+
+    tensor = _tensor()
+    xp, backend = input.backend.xp, input.backend
+    if input.dtype.kind not in "iu":
+        raise UnsupportedDTypeError(f'"bincount_cpu" not implemented for \'{input.dtype}\'')
+    if input.ndim != 1 or (input.numel() and bool((input._array < 0).any())):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError(f"minlength should be >= 0, got {minlength}")
+    length = max(int(input._array.max()) + 1 if input.numel() else 0, minlength)
+    if weights is None:
+        counts = xp.zeros(length, dtype=xp.int64)
+        backend.scatter_add(counts, input._array, xp.ones(input.shape, dtype=xp.int64))
+        return tensor._make(counts, backend)
+    if weights.shape != input.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    dtype = weights.dtype if weights.dtype == xp.float32 else xp.float64
+    sums = xp.zeros(length, dtype=dtype)
+    backend.scatter_add(sums, input._array, weights._array.astype(dtype))
+    return tensor._make(sums, backend)

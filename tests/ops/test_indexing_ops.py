@@ -828,3 +828,25 @@ def test_splitting_needs_divisible_sizes_and_enough_dims(torch):
             lib.vsplit(lib.zeros(3), 3)
         with pytest.raises(RuntimeError, match="dtypes match"):
             lib.zeros(2).index_put((lib.tensor([0]),), lib.ones(1, dtype=lib.float64))
+
+
+def test_searchsorted_bucketize_bincount_match_pytorch(torch):
+    def op(lib, seq, rows, values, ints, weights):
+        return (lib.searchsorted(seq, values), lib.searchsorted(seq, values, right=True),
+                lib.searchsorted(seq, values, side="right", out_int32=True), lib.searchsorted(rows, values[:2, None]),
+                lib.searchsorted(rows, values[:2, None], right=True), lib.searchsorted(seq, 3.0),
+                lib.searchsorted(seq.flip(0), values, sorter=lib.argsort(seq.flip(0))),
+                lib.bucketize(values, seq), lib.bucketize(values.reshape(2, 3), seq, right=True),
+                lib.bincount(ints), lib.bincount(ints, minlength=9), ints.bincount(weights),
+                lib.bincount(ints, weights.float()), lib.bincount(ints[:0]))
+
+    compare(torch, op, [np.array([1.0, 3.0, 3.0, 5.0]), np.array([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]),
+                        np.array([3.0, 0.0, 9.0, 4.0, 1.0, 5.0]), np.array([0, 2, 2, 5]),
+                        np.array([0.5, 1.0, 2.0, -1.0])], grad=False)
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="non-negative"):
+            lib.bincount(lib.tensor([-1]))
+        with pytest.raises(NotImplementedError):
+            lib.bincount(lib.tensor([1.0]))
+        with pytest.raises(RuntimeError, match="boundaries"):
+            lib.searchsorted(lib.zeros(2, 3), lib.zeros(3, 1))
