@@ -318,6 +318,30 @@ def test_random_numbers_are_reproducible_with_manual_seed(device: str) -> None:
     assert minigrad.randn(4, dtype="float64", device=device).dtype == minigrad.float64
 
 
+def test_samplers_and_generators_stay_on_device_and_reproduce(device: str) -> None:
+    def draw(generator=None):
+        g = {"generator": generator}
+        weights = minigrad.tensor([[1.0, 0.0, 3.0], [2.0, 2.0, 0.0]], device=device)
+        return [minigrad.rand(5, device=device, **g), minigrad.randn(size=(5,), device=device, **g),
+                minigrad.randint(0, 9, (5,), device=device, **g), minigrad.randperm(5, device=device, **g),
+                minigrad.normal(weights, 1.0, **g), minigrad.bernoulli(weights / 4, **g),
+                minigrad.multinomial(weights, 2, **g), minigrad.multinomial(weights, 50, True, **g),
+                minigrad.poisson(weights, **g), minigrad.empty(4, device=device).uniform_(**g),
+                minigrad.empty(4, device=device).exponential_(**g), minigrad.empty(4, device=device).random_(5, **g)]
+
+    minigrad.manual_seed(5)
+    first = draw()
+    minigrad.manual_seed(5)
+    for a, b in zip(first, draw()):
+        assert_on(a, device)
+        numpy.testing.assert_array_equal(host(a), host(b))
+    assert 1 not in host(first[6])[0] and 2 not in host(first[7])[1]  # zero weights are never drawn
+    from_generator = draw(minigrad.Generator(device).manual_seed(9))
+    for a, b in zip(from_generator, draw(minigrad.Generator(device).manual_seed(9))):
+        assert_on(a, device)
+        numpy.testing.assert_array_equal(host(a), host(b))
+
+
 def test_rng_state_round_trips(device: str) -> None:
     minigrad.manual_seed(3)
     minigrad.randn(10, device=device)
