@@ -1,6 +1,6 @@
 # ruff: noqa: A002  (PyTorch's argument names: input, ...)
 """Sorting and order statistics with PyTorch's signatures: sort, argsort, msort, topk,
-kthvalue, median, mode, unique, unique_consecutive.
+kthvalue, median, nanmedian, mode, unique, unique_consecutive; searchsorted, bucketize, bincount.
 
 The order is found on the raw arrays (a stable sort: equal elements keep their order, as
 PyTorch's ``stable=True``; NaN counts as the largest value, as PyTorch's); the values are then
@@ -10,18 +10,10 @@ indices and differentiate again.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from minigrad.ops.composite import ValuesIndices, dim_in_range
 from minigrad.ops.gather_scatter import gather
-
-
-class UniqueResult(NamedTuple):
-    """Not a PyTorch type: ``unique`` returns a plain tuple; kept internal."""
-
-    values: Any
-    inverse: Any
-    counts: Any
 
 
 def _tensor():
@@ -71,7 +63,8 @@ def msort(input):
 
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
-    """The ``k`` largest (or smallest) elements along ``dim`` and their indices, largest first."""
+    """The ``k`` largest (``largest=False``: smallest) elements along ``dim`` and their indices,
+    in sorted order (also for ``sorted=False``, which lets PyTorch return any order)."""
     dim = _dim(input, dim, "topk")
     size = input.shape[dim] if input.ndim else 1
     if not 0 <= k <= size:
@@ -80,7 +73,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     if input.ndim == 0:
         return ValuesIndices(values, indices)
     key = (slice(None),) * dim + (slice(0, k),)
-    return ValuesIndices(values[key] * 1 if values.requires_grad else values[key], indices[key])
+    return ValuesIndices(values[key], indices[key])
 
 
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
