@@ -2,8 +2,9 @@
 ``bernoulli``, ``poisson``, and the in-place fills ``uniform_ normal_ bernoulli_ random_
 exponential_`` (``RandomMethods``, a mixin of ``Tensor``). Every one takes ``generator=``.
 
-Draws come from the device's backend (uniform, normal, integer and Poisson samples); the other
-distributions are computed from those. The samples are not differentiable, as in PyTorch.
+Draws come from the device's backend or the generator's (uniform, normal, integer and Poisson
+samples); the other distributions are computed from those. No gradient flows through a sample:
+as in PyTorch, one drawn from inputs that require grad requires grad and passes back zeros.
 """
 
 from __future__ import annotations
