@@ -32,7 +32,7 @@ class Generator:
         """Restart from ``seed`` (any int in ``[-2**63, 2**64)``, as ``minigrad.manual_seed``)."""
         seed = int(seed)
         if not -(2**63) <= seed < 2**64:
-            raise RuntimeError(f"manual_seed: Overflow when unpacking long: {seed} is outside [-2**63, 2**64)")
+            raise ValueError(f"manual_seed: Overflow when unpacking long long: {seed} is outside [-2**63, 2**64)")
         self._initial_seed = seed % 2**64  # a negative seed is its 64-bit two's complement
         self.source.manual_seed(self._initial_seed)
         return self

@@ -254,3 +254,11 @@ def test_samples_of_tensors_that_require_grad_pass_zero_gradients_back(torch):
         sum(s.sum() for s in samples).backward()
         for t in (mean, std, p, rate):
             assert t.grad.tolist() == [0.0, 0.0]
+
+
+def test_generator_seeds_follow_pytorchs_rules(torch):
+    assert minigrad.Generator().manual_seed(-1).initial_seed() == torch.Generator().manual_seed(-1).initial_seed()
+    for lib in (minigrad, torch):
+        with pytest.raises(ValueError, match="Overflow when unpacking long long"):
+            lib.Generator().manual_seed(2**64)
+    assert minigrad.Generator().device == minigrad.device("cpu")
