@@ -27,6 +27,7 @@ from minigrad.backends.dtypes import (
 )
 from minigrad.device import device as Device
 from minigrad.errors import ArgumentError, DTypeError, ShapeError
+from minigrad.interop import InteropMethods
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
 
 Scalar = int | float | bool
@@ -61,7 +62,7 @@ def _shape_arg(size: tuple) -> tuple[int, ...]:
         ) from None
 
 
-class Tensor:
+class Tensor(InteropMethods):
     """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
 
     Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
