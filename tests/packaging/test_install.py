@@ -54,7 +54,9 @@ def test_the_wheel_holds_only_minigrad_its_licence_types_and_one_version(wheel):
     assert "minigrad/py.typed" in names
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
     assert metadata["Name"] == "minigrad-cnn" and metadata["Version"] == minigrad.__version__
-    assert metadata["License-Expression"] == "MIT"
+    assert metadata["License-Expression"] == "MIT AND CC-BY-SA-3.0"  # the code, and the MNIST subset
+    assert "minigrad/data/mnist_sample/train-images-idx3-ubyte.gz" in names
+    assert any(name.endswith("licenses/minigrad/data/mnist_sample/README.md") for name in names)
     assert "minigrad-train = minigrad.train:console_main" in entry_points
 
 
@@ -69,12 +71,15 @@ def test_the_wheel_works_in_a_fresh_virtual_environment(wheel, tmp_path):
     elsewhere.mkdir()
     (elsewhere / "backends.py").write_text("raise ImportError('the user module was imported')\n")
     (elsewhere / "models.py").write_text("raise ImportError('the user module was imported')\n")
-    check = ("import sys, minigrad, minigrad.models, minigrad.train; print(minigrad.__version__); "
+    check = ("import sys, warnings, minigrad, minigrad.models, minigrad.train; print(minigrad.__version__); "
              "print(minigrad.models.LeNet5()(minigrad.randn(1, 1, 28, 28)).shape); "
+             "warnings.simplefilter('ignore'); from minigrad.data import MNIST; "
+             "print(len(MNIST('.', download=False)), MNIST('.', train=False, download=False).is_sample); "
              "print(*sorted({m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'minigrad'}), sep='\\n')")
     lines = run(python, "-c", check, cwd=elsewhere).stdout.splitlines()
     assert lines[0] == minigrad.__version__ and lines[1] == "(1, 10)"
-    outside = [file for file in lines[2:] if not Path(file).is_relative_to(venv)]
+    assert lines[2] == "4000 True"  # the sample inside the wheel, offline
+    outside = [file for file in lines[3:] if not Path(file).is_relative_to(venv)]
     assert outside == [], "every minigrad module must come from the wheel installed in the venv"
     command = venv / ("Scripts" if sys.platform == "win32" else "bin") / "minigrad-train"
     assert "--log-file" in run(command, "--help", cwd=elsewhere).stdout
