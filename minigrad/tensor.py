@@ -348,7 +348,7 @@ class Tensor(InteropMethods):
     def type(self, dtype: Any = None) -> Any:
         return str(self.dtype) if dtype is None else self.to(dtype)
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self.dtype.kind == "f"
 
     # --- printing ------------------------------------------------------------------------
@@ -367,7 +367,7 @@ class Tensor(InteropMethods):
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body.replace("\n      ", "\n       ")] + extras) + ")"
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self.numel() != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
@@ -375,13 +375,13 @@ class Tensor(InteropMethods):
             )
         return bool(self.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return builtins.float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return builtins.int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self.dtype.kind not in "iu" or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return builtins.int(self.item())
@@ -392,8 +392,8 @@ class Tensor(InteropMethods):
     def backward(
         self,
         gradient: Tensor | None = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
+        retain_graph: builtins.bool | None = None,
+        create_graph: builtins.bool = False,
         inputs: Sequence[Tensor] | None = None,
     ) -> None:
         """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
@@ -414,7 +414,7 @@ class Tensor(InteropMethods):
             return other
         return Tensor(other, device=self.backend.name)
 
-    def _promoted(self, other: Any, op: str, floating: bool = False) -> tuple[Tensor, Any]:
+    def _promoted(self, other: Any, op: str, floating: builtins.bool = False) -> tuple[Tensor, Any]:
         """Both operands of the binary op ``op`` in PyTorch's result dtype (``result_type``, the
         one place where promotion is decided; ``floating``: at least the default float, as for
         true division), after checking that their shapes broadcast."""
@@ -565,10 +565,10 @@ class Tensor(InteropMethods):
     def tanh(self) -> Tensor:
         return elementwise.Tanh.apply(self._floating())
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: builtins.int) -> Tensor:
         return composite.softmax(self, dim)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: builtins.int) -> Tensor:
         return composite.log_softmax(self, dim)
 
     # --- comparisons (not differentiable) ------------------------------------------------
@@ -610,10 +610,10 @@ class Tensor(InteropMethods):
     def __or__(self, other: Tensor) -> Tensor:
         return self._compare(other, "__or__")
 
-    def equal(self, other: Tensor) -> bool:
+    def equal(self, other: Tensor) -> builtins.bool:
         return self.shape == other.shape and bool(self.backend.xp.all(self._array == other._array))
 
-    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    def allclose(self, other: Tensor, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8) -> builtins.bool:
         return bool(self.backend.xp.allclose(self._array, other._array, rtol=rtol, atol=atol))
 
     def any(self) -> Tensor:
@@ -622,14 +622,14 @@ class Tensor(InteropMethods):
     def all(self) -> Tensor:
         return Tensor._make(self._array.all(), self.backend)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return Tensor._make(self.backend.xp.argmax(self._array, axis=dim, keepdims=keepdim), self.backend)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return Tensor._make(self.backend.xp.argmin(self._array, axis=dim, keepdims=keepdim), self.backend)
 
     # --- reductions ----------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Tensor:
         source = self
         if dtype is not None and as_dtype(dtype) != self.dtype:
             # Cast directly, not with .to(): .to() on a leaf gives a new leaf, cutting the graph.
@@ -639,24 +639,26 @@ class Tensor(InteropMethods):
         dims = reduction.normalize_dims(dim, self.ndim)
         return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return composite.mean(self, dim, keepdim)
 
-    def var(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+    def var(self, dim: Any = None, correction: builtins.int = 1, keepdim: builtins.bool = False,
+            unbiased: builtins.bool | None = None) -> Tensor:
         if unbiased is not None:
             correction = 1 if unbiased else 0
         return composite.var(self, dim, correction, keepdim)
 
-    def std(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+    def std(self, dim: Any = None, correction: builtins.int = 1, keepdim: builtins.bool = False,
+            unbiased: builtins.bool | None = None) -> Tensor:
         return self.var(dim, correction, keepdim, unbiased).sqrt()
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return reduction.Amax.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return reduction.Amin.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)`` as in PyTorch."""
         if isinstance(dim, Tensor):
             return composite.maximum(self, dim)
@@ -664,7 +666,7 @@ class Tensor(InteropMethods):
             return self.amax()
         return composite.extremum_with_index(self, dim, keepdim, "max")
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         if isinstance(dim, Tensor):
             return composite.minimum(self, dim)
         if dim is None:
@@ -692,7 +694,7 @@ class Tensor(InteropMethods):
     def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         start = composite.dim_in_range(start_dim, self.ndim, "flatten")
         end = composite.dim_in_range(end_dim, self.ndim, "flatten")
         if start > end:
@@ -702,7 +704,7 @@ class Tensor(InteropMethods):
         merged = _product(self.shape[start : end + 1])
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+    def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
         dim = dim % self.ndim
         return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1 :])
 
@@ -712,7 +714,7 @@ class Tensor(InteropMethods):
         dims = reduction.normalize_dims(dim, self.ndim)
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: builtins.int) -> Tensor:
         if not -self.ndim - 1 <= dim <= self.ndim:
             raise IndexError(
                 f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims "
@@ -729,7 +731,7 @@ class Tensor(InteropMethods):
         dims = tuple(d % self.ndim for d in dims)
         return shape.Permute.apply(self, dims=dims)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         order = list(range(self.ndim))
         order[dim0], order[dim1] = order[dim1], order[dim0]
         return self.permute(*order)
@@ -769,11 +771,11 @@ class Tensor(InteropMethods):
         source = self if select is None else shape.GetItem.apply(self, key=select)
         return shape.GetItem.apply(source, key=rest)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    def chunk(self, chunks: builtins.int, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         size = -(-self.shape[dim] // chunks)
         return self.split(size, dim)
 
-    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size: Any, dim: builtins.int = 0) -> tuple[Tensor, ...]:
         dim = dim % self.ndim
         length = self.shape[dim]
         if isinstance(split_size, builtins.int):
@@ -973,7 +975,7 @@ class Tensor(InteropMethods):
     def fill_(self, value: Any) -> Tensor:
         return self._put("fill_", Ellipsis, value)
 
-    def copy_(self, source: Any, non_blocking: bool = False) -> Tensor:
+    def copy_(self, source: Any, non_blocking: builtins.bool = False) -> Tensor:
         if isinstance(source, Tensor) and source.backend is not self.backend:
             source = source.to(self.backend.name)  # copy_ moves between devices, as in PyTorch
         if isinstance(source, Tensor) and not _broadcasts_into(source.shape, self.shape):
@@ -992,7 +994,7 @@ class Tensor(InteropMethods):
         dtype = self.dtype if dtype is None else as_dtype(dtype)
         return Tensor._make(self.backend.xp.ones(_shape_arg(size), dtype=dtype), self.backend)
 
-    def new_full(self, size: Sequence[int], fill_value: Scalar, dtype: Any = None) -> Tensor:
+    def new_full(self, size: Sequence[builtins.int], fill_value: Scalar, dtype: Any = None) -> Tensor:
         dtype = self.dtype if dtype is None else as_dtype(dtype)
         return Tensor._make(self.backend.xp.full(tuple(size), fill_value, dtype=dtype), self.backend)
 

@@ -129,6 +129,7 @@ def load_data(args: argparse.Namespace, log: Any) -> tuple[Any, Any, bool]:
         if not folder.is_dir():
             raise TrainingError(f"--data-dir {args.data_dir} is a file; give the folder that holds the IDX files")
     dataset_class = FashionMNIST if args.dataset == "fashion" else MNIST
+    train_set: Any
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SampleDatasetWarning)
         try:

@@ -15,7 +15,7 @@ import math
 import os
 import zlib
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,6 +33,14 @@ IDX_DTYPES: dict[int, np.dtype] = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
+
+
+class _Readable(Protocol):
+    """What the reader needs of a file: an open raw file or a ``gzip.GzipFile``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readinto(self, buffer: Any, /) -> int: ...
 
 
 class IDXError(ValueError):
@@ -64,7 +72,7 @@ def read_idx(path: str | os.PathLike[str], ndim: int | None = None) -> np.ndarra
             raise IDXError(f"{path}: corrupt gzip data ({error})") from error
 
 
-def _read_stream(stream: BinaryIO, path: Path, ndim: int | None, raw_size: int | None = None,
+def _read_stream(stream: _Readable, path: Path, ndim: int | None, raw_size: int | None = None,
                  gzip_size: int | None = None) -> np.ndarray:
     """The array in ``stream``: a raw file of ``raw_size`` bytes, or a gzip of ``gzip_size``."""
     magic = stream.read(4)
@@ -100,7 +108,7 @@ def _read_stream(stream: BinaryIO, path: Path, ndim: int | None, raw_size: int |
     filled = 0
     while filled < expected:
         # Bounded slices: GzipFile.readinto(big) would build a bytes object of the whole size first.
-        count = stream.readinto(buffer[filled:filled + CHUNK_BYTES])  # type: ignore[attr-defined]
+        count = stream.readinto(buffer[filled:filled + CHUNK_BYTES])
         if not count:
             break
         filled += count
@@ -118,7 +126,7 @@ def _wrong_size(path: Path, shape: tuple[int, ...], dtype: np.dtype, expected: i
                    f"the file has {actual}{'+' if more else ''}")
 
 
-def _count_rest(stream: BinaryIO) -> int:
+def _count_rest(stream: _Readable) -> int:
     """Bytes left after the payload (only counted up to 64 MiB: enough to say there are some)."""
     total = 0
     while total < CHUNK_BYTES * 64 and (chunk := stream.read(CHUNK_BYTES)):

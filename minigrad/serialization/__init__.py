@@ -120,11 +120,11 @@ class _Offset:
     def __init__(self, file: BinaryIO, start: int) -> None:
         self.file, self.start = file, start
 
-    def read(self, count: int) -> bytes:
-        return self.file.read(count)
+    def read(self, size: int = -1, /) -> bytes:
+        return self.file.read(size)
 
-    def readinto(self, buffer: Any) -> int:
+    def readinto(self, buffer: Any, /) -> int:
         return self.file.readinto(buffer)  # type: ignore[attr-defined]
 
-    def seek(self, position: int) -> int:
+    def seek(self, position: int, /) -> int:
         return self.file.seek(self.start + position) - self.start

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import numpy
 
@@ -29,6 +29,16 @@ _DTYPES = {
 _CODES = {dtype.newbyteorder("="): code for code, dtype in _DTYPES.items()}
 # Formats PyTorch can write that NumPy (so minigrad) has no dtype for: say how to convert.
 _UNSUPPORTED = ("BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "U16", "U32", "U64")
+
+
+class SeekableReader(Protocol):
+    """What reading needs of a file: ``read``, ``readinto`` and ``seek`` (a file, ``io.BytesIO``)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readinto(self, buffer: Any, /) -> int: ...
+
+    def seek(self, position: int, /) -> int: ...
 
 
 def check_writable(tensors: Any) -> None:
@@ -74,7 +84,7 @@ def looks_like_safetensors(prefix: bytes, size: int) -> bool:
     return 2 <= length <= min(MAX_HEADER_BYTES, size - 8) and prefix[8:9] == b"{"
 
 
-def read(file: BinaryIO, name: str, size: int, place: Placer) -> dict[str, Any]:
+def read(file: SeekableReader, name: str, size: int, place: Placer) -> dict[str, Any]:
     """The tensors of the safetensors ``file`` (``size`` bytes) by name, in the header's order."""
     def corrupt(problem: str) -> CheckpointError:
         return CheckpointError(f"{name} is not a valid safetensors file: {problem}")
@@ -140,7 +150,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _read(file: BinaryIO, count: int, corrupt: Any) -> bytes:
+def _read(file: SeekableReader, count: int, corrupt: Any) -> bytes:
     data = file.read(count)
     if len(data) != count:
         raise corrupt(f"truncated ({len(data)} of {count} header bytes)")
