@@ -426,6 +426,10 @@ class Tensor(InteropMethods):
             if other.shape != self.shape:
                 broadcast_shapes(self.shape, other.shape, op)
             return _cast_operand(self, dtype, other), _cast_operand(other, dtype, self)
+        if self._array.ndim == 0 and _widens_python_scalars(self.backend):
+            # NumPy 1.x (before NEP 50) computes a 0-d array (op) a Python number in float64 or
+            # int64; as a 0-d array of the result dtype, the number gives PyTorch's dtype.
+            other = Tensor._make(self.backend.asarray(other, dtype=dtype), self.backend)
         return _cast_operand(self, dtype, other), other
 
     def __add__(self, other: Any) -> Tensor:
@@ -1045,6 +1049,19 @@ def broadcast_shapes(a: Sequence[int], b: Sequence[int], op: str = "broadcast_sh
             )
         result.append(m if n == 1 else n)
     return tuple(result)
+
+
+_WIDENS_PYTHON_SCALARS: dict[Any, builtins.bool] = {}
+
+
+def _widens_python_scalars(backend: Any) -> builtins.bool:
+    """Whether ``backend``'s array library computes a 0-d float32 array times a Python number in
+    float64 (NumPy 1.x's value-based casting; NumPy 2 follows NEP 50 and keeps float32)."""
+    widens = _WIDENS_PYTHON_SCALARS.get(backend.xp)
+    if widens is None:
+        probe = backend.asarray(1, dtype=DEFAULT_FLOAT)
+        widens = _WIDENS_PYTHON_SCALARS[backend.xp] = (probe * 1).dtype != probe.dtype
+    return widens
 
 
 def _cast_operand(operand: Tensor, dtype: Any, other: Any) -> Tensor:

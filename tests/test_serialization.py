@@ -168,3 +168,14 @@ def test_a_malformed_manifest_is_a_checkpoint_error(tmp_path, manifest, problem)
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         minigrad.load("/nonexistent/checkpoint.pt")
+
+
+def test_a_checkpoint_written_by_minigrad_0_1_0_still_loads(tmp_path):
+    """0.1.0 wrote with numpy.savez and recorded no dtype or shape in the manifest."""
+    path = tmp_path / "old.npz"
+    manifest = (b'{"format": "minigrad-checkpoint-v1", "root": {"dict": [["w", {"tensor": "t0", "device": "cpu", '
+                b'"requires_grad": true}], ["epoch", {"value": 3}]]}}')
+    write_npz(path, t0=np.arange(6, dtype=np.float32).reshape(2, 3), __minigrad_manifest__=manifest_array(manifest))
+    loaded = minigrad.load(path)
+    assert loaded["epoch"] == 3 and loaded["w"].requires_grad and loaded["w"].shape == (2, 3)
+    np.testing.assert_array_equal(loaded["w"].detach().numpy(), np.arange(6, dtype=np.float32).reshape(2, 3))
