@@ -2,8 +2,9 @@
 
 ``numpy.from_dlpack(t)``, ``torch.from_dlpack(t)`` and ``cupy.from_dlpack(t)`` read a minigrad
 tensor's memory in place; ``minigrad.from_dlpack(x)`` does the same for their arrays. Both
-directions share memory: a write on one side is seen on the other. As in PyTorch, a tensor that
-requires grad is not exported (the other library would bypass autograd): ``.detach()`` it first.
+directions share memory: a write on one side is seen on the other (but not counted by autograd's
+version counter, as in PyTorch). As in PyTorch, a tensor that requires grad is not exported (the
+other library would bypass autograd): ``.detach()`` it first.
 """
 
 from __future__ import annotations

@@ -223,17 +223,20 @@ class MNIST(Dataset):
         """
         size = path.stat().st_size
         zipped = _is_gzip(path)
+        if not any(dataset.knows(name, size, zipped) for dataset in _DATASETS):
+            return  # someone's own IDX file
+        digest = _md5(path)
         for other in _DATASETS:
             if other is type(self) or not other.knows(name, size, zipped):
                 continue
-            if other.matches(path, name, zipped):
+            if other.matches(digest, name, zipped):
                 raise IDXError(
                     f"{path} is {other.display_name}'s {name}, not {self.display_name}'s: point "
                     + ("--data-dir (root=) at the folder with the " + self.display_name + " files"
                        + (" (Fashion-MNIST's go in a 'fashion' subfolder of MNIST's for MINIGRAD_DATA)"
                           if self.env_subfolder or other.env_subfolder else ""))
                 )
-        if self.knows(name, size, zipped) and not self.matches(path, name, zipped):
+        if self.knows(name, size, zipped) and not self.matches(digest, name, zipped):
             raise IDXError(
                 f"{path} has the size of {self.display_name}'s {name} but not its MD5: the file is corrupt "
                 f"or from another data set. Delete it (it is downloaded again) or point --data-dir at a good copy"
@@ -247,8 +250,9 @@ class MNIST(Dataset):
         return size == _raw_size(name)
 
     @classmethod
-    def matches(cls, path: Path, name: str, zipped: bool) -> bool:
-        return _md5(path) == (cls.md5s if zipped else cls.raw_md5s).get(name)
+    def matches(cls, digest: str, name: str, zipped: bool) -> bool:
+        """Whether ``digest`` is this data set's MD5 of file ``name`` (gzipped or raw)."""
+        return digest == (cls.md5s if zipped else cls.raw_md5s).get(name)
 
     def _how_to_get(self) -> str:
         files = ", ".join(self.md5s)
