@@ -53,7 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only N training images")
     parser.add_argument("--log-interval", type=int, default=10, help="batches between progress updates")
     parser.add_argument("--log-file", default=None, metavar="PATH",
-                        help="append one JSON line per logged step and per epoch (loss, accuracy, lr, images/s)")
+                        help="one JSON line per logged step and per epoch (loss, accuracy, lr, images/s); "
+                        "--resume appends")
     parser.add_argument("--quiet", action="store_true", help="no progress bars (epoch lines stay)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     args = parser.parse_args(argv)
