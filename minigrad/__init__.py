@@ -19,7 +19,14 @@ if _os.path.isfile(_os.path.join(_checkout, "pyproject.toml")) and _os.path.isfi
 
 # nn and optim are usable right after `import minigrad`, as torch.nn / torch.optim are.
 from minigrad import autograd, cuda, nn, optim
-from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from minigrad.backends.dtypes import bool_ as bool  # PyTorch's name
 from minigrad.backends.dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
 from minigrad.device import device
@@ -98,7 +105,8 @@ __all__ = [
     "ones", "empty", "full", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm",
     "zeros_like", "ones_like", "empty_like", "randn_like", "rand_like", "full_like",
     "manual_seed", "get_rng_state", "set_rng_state", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "cat", "stack", "save", "load", "CheckpointError",
+    "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+    "cat", "stack", "save", "load", "CheckpointError",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
     "float", "double", "half", "long", "int", "abs", "amax", "amin", "argmax", "argmin", "clamp",
     "exp", "flatten", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum",
