@@ -14,15 +14,16 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from minigrad import backends
+from minigrad import backends, dtypes, printing, tensor_types
 from minigrad.autograd.function import VersionCounter
 from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.autograd.hooks import RemovableHandle, add_hook
 from minigrad.backends.dtypes import (
-    DEFAULT_FLOAT,
     as_dtype,
     bool_,
     check_array_dtype,
+    default_float,
+    float32,
     floating_result,
     from_python_data,
     result_type,
@@ -31,6 +32,7 @@ from minigrad.device import device as Device
 from minigrad.errors import ArgumentError, DTypeError, EmptyReductionError, ShapeError, UnsupportedDTypeError
 from minigrad.interop import InteropMethods
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
+from minigrad.size import Size
 
 Scalar = int | float | bool
 
@@ -130,11 +132,12 @@ class Tensor(InteropMethods):
 
     # --- properties --------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._array.shape
+    def shape(self) -> Size:
+        return Size(self._array.shape)
 
     def size(self, dim: int | None = None) -> Any:
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as a :class:`minigrad.Size`, or the size of dimension ``dim`` as an int."""
+        return self.shape if dim is None else self._array.shape[dim]
 
     @property
     def ndim(self) -> int:
@@ -157,8 +160,8 @@ class Tensor(InteropMethods):
         return self.shape[0]
 
     @property
-    def dtype(self) -> Any:
-        return self._array.dtype
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.wrap(self._array.dtype)
 
     @property
     def device(self) -> Device:
@@ -392,27 +395,24 @@ class Tensor(InteropMethods):
     def bool(self) -> Tensor:
         return self.to("bool")
 
-    def type(self, dtype: Any = None) -> Any:
-        return str(self.dtype) if dtype is None else self.to(dtype)
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """``x.type()`` is PyTorch's type name (``'minigrad.FloatTensor'``, on CUDA
+        ``'minigrad.cuda.FloatTensor'``); ``x.type(dtype)`` converts, as ``x.to(dtype)``, and
+        takes such a name as well (``x.type('minigrad.LongTensor')``)."""
+        if dtype is None:
+            return tensor_types.type_name(self.dtype, self.device.type)
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            # 'minigrad.cuda.FloatTensor' names the device too: CUDA, or else the CPU (PyTorch's rule).
+            device = "cuda" if ".cuda." in dtype else "cpu"
+            return self.to(device, tensor_types.dtype_of_type_name(dtype))
+        return self.to(dtype)
 
     def is_floating_point(self) -> builtins.bool:
         return self.dtype.kind == "f"
 
     # --- printing ------------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = repr(self.backend.to_numpy(self._array))
-        body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array") else body
-        body = body.split(", dtype=")[0]
-        extras = []
-        if self.dtype != DEFAULT_FLOAT and self.dtype.kind == "f" or self.dtype.kind != "f":
-            extras.append(f"dtype={self.dtype}")
-        if self.backend.type != "cpu":
-            extras.append(f"device='{self.backend.name}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.display_name}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body.replace("\n      ", "\n       ")] + extras) + ")"
+        return printing.tensor_repr(self)
 
     def __bool__(self) -> builtins.bool:
         if self.numel() != 1:
@@ -612,7 +612,7 @@ class Tensor(InteropMethods):
             raise ArgumentError("clamp: At least one of min and max must not be None")
         source = self
         if self.dtype.kind != "f" and builtins.any(isinstance(v, builtins.float) for v in (min, max)):
-            source = self.to(DEFAULT_FLOAT)  # as PyTorch: float bounds give a float result
+            source = self.to(default_float())  # as PyTorch: float bounds give a float result
         return elementwise.Clamp.apply(source, min=min, max=max)
 
     clip = clamp
@@ -1142,7 +1142,7 @@ def _widens_python_scalars(backend: Any) -> builtins.bool:
     float64 (NumPy 1.x's value-based casting; NumPy 2 follows NEP 50 and keeps float32)."""
     widens = _WIDENS_PYTHON_SCALARS.get(backend.xp)
     if widens is None:
-        probe = backend.asarray(1, dtype=DEFAULT_FLOAT)
+        probe = backend.asarray(1, dtype=float32)
         widens = _WIDENS_PYTHON_SCALARS[backend.xp] = (probe * 1).dtype != probe.dtype
     return widens
 
