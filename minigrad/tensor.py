@@ -395,7 +395,7 @@ class Tensor(InteropMethods):
     def bool(self) -> Tensor:
         return self.to("bool")
 
-    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+    def type(self, dtype: Any = None, non_blocking: builtins.bool = False) -> Any:
         """``x.type()`` is PyTorch's type name (``'minigrad.FloatTensor'``, on CUDA
         ``'minigrad.cuda.FloatTensor'``); ``x.type(dtype)`` converts, as ``x.to(dtype)``, and
         takes such a name as well (``x.type('minigrad.LongTensor')``)."""

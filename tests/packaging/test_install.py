@@ -72,7 +72,7 @@ def test_the_wheel_works_in_a_fresh_virtual_environment(wheel, tmp_path):
     (elsewhere / "backends.py").write_text("raise ImportError('the user module was imported')\n")
     (elsewhere / "models.py").write_text("raise ImportError('the user module was imported')\n")
     check = ("import sys, warnings, minigrad, minigrad.models, minigrad.train; print(minigrad.__version__); "
-             "print(minigrad.models.LeNet5()(minigrad.randn(1, 1, 28, 28)).shape); "
+             "print(tuple(minigrad.models.LeNet5()(minigrad.randn(1, 1, 28, 28)).shape)); "
              "warnings.simplefilter('ignore'); from minigrad.data import MNIST; "
              "print(len(MNIST('.', download=False)), MNIST('.', train=False, download=False).is_sample); "
              "print(*sorted({m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'minigrad'}), sep='\\n')")
