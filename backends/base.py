@@ -115,3 +115,8 @@ class Backend:
     def sliding_window_view(self, array: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:
         """A strided read-only view of all windows (as ``numpy.lib.stride_tricks``)."""
         raise NotImplementedError
+
+    def special(self, name: str) -> Any:
+        """The elementwise special function ``name`` (``"erf"``, ``"erfc"``, ``"erfinv"``): the
+        array libraries spell them outside their main module (``scipy.special``, ``cupyx``)."""
+        raise NotImplementedError

@@ -208,6 +208,12 @@ class CupyBackend(Backend):
         with self.activate("scatter_add"):
             self._scatter_add(target, index, values)
 
+    def special(self, name: str) -> Any:
+        cupyx = _import_cupyx()
+        if not hasattr(getattr(cupyx, "scipy", None), "special"):
+            import cupyx.scipy.special  # noqa: F401  (a submodule: loaded on first use)
+        return getattr(cupyx.scipy.special, name)
+
     def sliding_window_view(
         self, array: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]
     ) -> Any:

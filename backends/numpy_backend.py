@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy
+from minigrad.backends import special as special_functions
 from minigrad.backends.base import Backend
 
 
@@ -58,6 +59,9 @@ class NumpyBackend(Backend):
 
     def scatter_add(self, target: numpy.ndarray, index: Any, values: numpy.ndarray) -> None:
         numpy.add.at(target, index, values)
+
+    def special(self, name: str) -> Any:
+        return getattr(special_functions, name)
 
     def sliding_window_view(
         self, array: numpy.ndarray, window_shape: tuple[int, ...], axis: tuple[int, ...]

@@ -48,16 +48,19 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     return input.log_softmax(dim)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
-    return input.sum(dim, keepdim)
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,  # noqa: A001, A002
+        axis: Any = None) -> Tensor:
+    return input.sum(dim, keepdim, dtype, axis=axis)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.mean(dim, keepdim)
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,  # noqa: A002
+         axis: Any = None) -> Tensor:
+    return input.mean(dim, keepdim, dtype, axis=axis)
 
 
-def var(input: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.var(dim, correction=correction, keepdim=keepdim)
+def var(input: Tensor, dim: Any = None, *, correction: Any = None, keepdim: bool = False,  # noqa: A002
+        unbiased: bool | None = None, axis: Any = None) -> Tensor:
+    return input.var(dim, correction, keepdim, unbiased, axis=axis)
 
 
 def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002

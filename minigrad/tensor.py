@@ -28,6 +28,7 @@ from minigrad.backends.dtypes import (
 from minigrad.device import device as Device
 from minigrad.errors import ArgumentError, DTypeError, ShapeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
+from minigrad.tensor_math import MathMethods
 
 Scalar = int | float | bool
 
@@ -61,7 +62,7 @@ def _shape_arg(size: tuple) -> tuple[int, ...]:
         ) from None
 
 
-class Tensor:
+class Tensor(MathMethods):
     """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
 
     Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
@@ -518,8 +519,8 @@ class Tensor:
             broadcast_shapes(self.shape[:-2], other.shape[:-2], op)
         return linalg.MatMul.apply(self, other)
 
-    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
-    multiply, subtract, divide, true_divide = mul, sub, div, div
+    add, sub, mul, pow = __add__, __sub__, __mul__, __pow__
+    multiply, subtract, true_divide = mul, sub, __truediv__  # div, divide: in MathMethods (rounding_mode)
 
     def neg(self) -> Tensor:
         return -self
@@ -532,15 +533,6 @@ class Tensor:
 
     def sqrt(self) -> Tensor:
         return elementwise.Sqrt.apply(self._floating())
-
-    def rsqrt(self) -> Tensor:
-        return self.sqrt().reciprocal()
-
-    def reciprocal(self) -> Tensor:
-        return 1.0 / self
-
-    def square(self) -> Tensor:
-        return self * self
 
     def abs(self) -> Tensor:
         return elementwise.Abs.apply(self)
@@ -600,26 +592,7 @@ class Tensor:
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def __invert__(self) -> Tensor:
-        return Tensor._make(~self._array, self.backend)
-
-    def __and__(self, other: Tensor) -> Tensor:
-        return self._compare(other, "__and__")
-
-    def __or__(self, other: Tensor) -> Tensor:
-        return self._compare(other, "__or__")
-
-    def equal(self, other: Tensor) -> bool:
-        return self.shape == other.shape and bool(self.backend.xp.all(self._array == other._array))
-
-    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return bool(self.backend.xp.allclose(self._array, other._array, rtol=rtol, atol=atol))
-
-    def any(self) -> Tensor:
-        return Tensor._make(self._array.any(), self.backend)
-
-    def all(self) -> Tensor:
-        return Tensor._make(self._array.all(), self.backend)
+    # __invert__, &, |, ^, shifts, equal, allclose, any, all: in MathMethods (minigrad/tensor_math.py)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return Tensor._make(self.backend.xp.argmax(self._array, axis=dim, keepdims=keepdim), self.backend)
@@ -628,27 +601,7 @@ class Tensor:
         return Tensor._make(self.backend.xp.argmin(self._array, axis=dim, keepdims=keepdim), self.backend)
 
     # --- reductions ----------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-        source = self
-        if dtype is not None and as_dtype(dtype) != self.dtype:
-            # Cast directly, not with .to(): .to() on a leaf gives a new leaf, cutting the graph.
-            source = shape.Cast.apply(self, dtype=as_dtype(dtype))
-        elif dtype is None and source.dtype.kind in "biu" and source.dtype != as_dtype("int64"):
-            source = source.to("int64")  # PyTorch sums integers and booleans as int64
-        dims = reduction.normalize_dims(dim, self.ndim)
-        return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
-
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return composite.mean(self, dim, keepdim)
-
-    def var(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
-        return composite.var(self, dim, correction, keepdim)
-
-    def std(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
-        return self.var(dim, correction, keepdim, unbiased).sqrt()
-
+    # sum, mean, var, std, prod...: in MathMethods (minigrad/tensor_math.py)
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reduction.Amax.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -896,9 +849,6 @@ class Tensor:
 
     def mul_(self, other: Any) -> Tensor:
         return self.__imul__(other)
-
-    def div_(self, other: Any) -> Tensor:
-        return self.__itruediv__(other)
 
     def pow_(self, exponent: Any) -> Tensor:
         return self._inplace("pow_", lambda: self**exponent, (exponent,))

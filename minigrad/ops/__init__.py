@@ -3,6 +3,22 @@
 Importing this package registers them all (see ``minigrad.autograd.primitives()``).
 """
 
-from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
+from minigrad.ops import (
+    arithmetic,
+    binary,
+    composite,
+    elementwise,
+    linalg,
+    logic,
+    norms,
+    numeric,
+    reduction,
+    scan,
+    shape,
+    unary,
+)
 
-__all__ = ["arithmetic", "composite", "elementwise", "linalg", "reduction", "shape"]
+__all__ = [
+    "arithmetic", "composite", "elementwise", "linalg", "reduction", "shape",
+    "binary", "logic", "norms", "numeric", "scan", "unary",
+]

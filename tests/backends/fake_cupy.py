@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy
 from minigrad.backends import cupy_backend
+from minigrad.backends import special as numpy_special
 
 from minigrad import backends
 
@@ -314,6 +315,9 @@ def make_fake_cupy(device_count: int = 1, memory_limit: int | None = None) -> tu
 
     cupyx = types.ModuleType("cupyx")
     cupyx.scatter_add = scatter_add
+    cupyx.scipy = types.SimpleNamespace(special=types.SimpleNamespace(
+        **{name: _device_function(getattr(numpy_special, name)) for name in ("erf", "erfc", "erfinv")}
+    ))
     return cupy, cupyx
 
 

@@ -1,0 +1,134 @@
+"""Math composed from primitives: lerp, logaddexp, logsumexp, prod, nansum, nanmean,
+var_mean, std_mean, aminmax, count_nonzero. No backward of their own: the graph of the
+primitives they call is differentiated, to any order.
+
+Where a formula has a removable singularity (``log(0)`` in logsumexp of ``-inf``s, the
+``0 * inf`` of a norm's gradient at 0), the "double where" keeps both the value and the
+gradient finite: the unsafe input is replaced before the singular op, the result after it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from minigrad.errors import UnsupportedDTypeError
+from minigrad.ops import reduction, scan
+from minigrad.ops.composite import mean, var
+from minigrad.ops.elementwise import where
+
+
+class MinMax(NamedTuple):
+    """What ``aminmax`` returns, as PyTorch's named tuple."""
+
+    min: Any
+    max: Any
+
+
+def refuse_integers(op: str, x: Any) -> None:
+    if x.dtype.kind not in "fc":
+        name = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}.get(x.dtype.name, x.dtype.name)
+        raise UnsupportedDTypeError(f'"{op}" not implemented for \'{name}\': convert with .float() first')
+
+
+def lerp(start: Any, end: Any, weight: Any) -> Any:
+    """``start + weight * (end - start)``; from ``weight >= 0.5`` on, ``end - (end - start) *
+    (1 - weight)``, as PyTorch, so that ``weight == 1`` gives ``end`` exactly."""
+    from minigrad.tensor import Tensor
+
+    refuse_integers("lerp_kernel", start)
+    difference = end - start
+    low = start + weight * difference
+    high = end - difference * (1 - weight)
+    if not isinstance(weight, Tensor):
+        return low if abs(weight) < 0.5 else high
+    return where(weight.detach().abs()._array < 0.5, low, high)
+
+
+def _finite_or_zero(m: Any) -> Any:
+    """A shift for log-sum-exp: the max where it is finite, else 0 (a constant: no gradient)."""
+    xp = m.backend.xp
+    return where(xp.isfinite(m._array), m, 0).detach()
+
+
+def logaddexp(a: Any, b: Any) -> Any:
+    """``log(exp(a) + exp(b))`` without overflow: shifted by the larger one."""
+    from minigrad.ops.composite import maximum
+
+    refuse_integers("logaddexp", a)
+    shift = _finite_or_zero(maximum(a.detach(), b.detach()))
+    return ((a - shift).exp() + (b - shift).exp()).log() + shift
+
+
+def logsumexp(x: Any, dim: Any, keepdim: bool = False) -> Any:
+    """``log(sum(exp(x), dim))``, shifted by the max (or by 0 where the max is infinite)."""
+    if x.dtype.kind not in "fc":
+        x = x._floating()
+    dims = reduction.normalize_dims(dim, x.ndim)
+    if x.numel() == 0:
+        return x.sum(dims, keepdim).log()  # log(0) = -inf, as PyTorch
+    shift = _finite_or_zero(x.detach().amax(dims, keepdim=True))
+    # shift has size 1 along dims: summing it there only drops those dims (when not keepdim)
+    return (x - shift).exp().sum(dims, keepdim).log() + shift.sum(dims, keepdim)
+
+
+def prod(x: Any, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The product along ``dim`` (all elements when None): the last entry of ``cumprod``, so the
+    gradient is cumprod's, exact with zeros (PyTorch's ``prod_backward``)."""
+    if dim is None:
+        flat = x.reshape(-1)
+        result = prod(flat, 0) if flat.numel() else flat.sum() * 0 + 1
+        return result.reshape((1,) * x.ndim) if keepdim else result
+    (dim,) = reduction.normalize_dims(dim, x.ndim) or (0,)
+    if x.ndim == 0:
+        return x * 1
+    if x.shape[dim] == 0:  # the empty product is 1
+        return x.sum(dim, keepdim) * 0 + 1
+    last = scan.Cumprod.apply(x, dim=dim)[(slice(None),) * dim + (slice(-1, None),)]
+    return last if keepdim else last.squeeze(dim)
+
+
+def nansum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """The sum with NaNs counted as 0; they get no gradient."""
+    if x.dtype.kind == "f":
+        x = where(x._array != x._array, 0, x)
+    return x.sum(dim, keepdim)
+
+
+def nanmean(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    """The mean of the non-NaN elements (NaN where there are none)."""
+    if x.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got {x.dtype}; "
+            "convert with .float()"
+        )
+    present = x._array == x._array
+    from minigrad.tensor import Tensor
+
+    counts = Tensor._make(present.astype(x.dtype), x.backend).sum(dim, keepdim)
+    return nansum(x, dim, keepdim) / counts
+
+
+def var_mean(x: Any, dim: Any = None, correction: float = 1, keepdim: bool = False) -> tuple[Any, Any]:
+    return var(x, dim, correction, keepdim), mean(x, dim, keepdim)
+
+
+def std_mean(x: Any, dim: Any = None, correction: float = 1, keepdim: bool = False) -> tuple[Any, Any]:
+    return var(x, dim, correction, keepdim).sqrt(), mean(x, dim, keepdim)
+
+
+def aminmax(x: Any, dim: int | None = None, keepdim: bool = False) -> MinMax:
+    """``(amin, amax)``; ties share the gradient equally, as PyTorch's ``aminmax``."""
+    if x.numel() == 0 and dim is None:
+        raise RuntimeError(
+            "aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+            "identity; pass dim= to reduce a non-empty one"
+        )
+    return MinMax(x.amin(dim, keepdim), x.amax(dim, keepdim))
+
+
+def count_nonzero(x: Any, dim: Any = None) -> Any:
+    from minigrad.tensor import Tensor
+
+    dims = reduction.normalize_dims(dim, x.ndim)
+    return Tensor._make(x.backend.xp.count_nonzero(x._array, axis=dims).astype("int64"), x.backend)

@@ -1,0 +1,130 @@
+"""Scans along one dim: cumsum and cumprod (primitives), cummax, cummin and logcumsumexp
+(composed, so their gradients come from indexing and logaddexp).
+
+A reverse scan (``flip``, scan, ``flip``) is a negative-step slice around a scan; every backward
+here is written with such tensor ops, so higher orders come for free.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from minigrad.autograd.function import Primitive
+from minigrad.ops.elementwise import where
+
+
+class ValuesIndices(NamedTuple):
+    """What ``cummax`` and ``cummin`` return, as PyTorch's named tuple."""
+
+    values: Any
+    indices: Any
+
+
+def _along(ndim: int, dim: int, part: slice) -> tuple:
+    return (slice(None),) * dim + (part,)
+
+
+def flip(x: Any, dim: int) -> Any:
+    return x[_along(x.ndim, dim, slice(None, None, -1))]
+
+
+def reverse_cumsum(x: Any, dim: int) -> Any:
+    """``out[i] = sum of x[i:]`` along ``dim``."""
+    return flip(Cumsum.apply(flip(x, dim), dim=dim), dim)
+
+
+class Cumsum(Primitive):
+    name = "cumsum"
+
+    @staticmethod
+    def forward(ctx, a, *, dim):
+        return ctx.xp.cumsum(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return reverse_cumsum(grad, ctx.attrs["dim"])  # each input reaches every later output
+
+
+class Cumprod(Primitive):
+    """``out[k] = x[0] * ... * x[k]``. Its gradient at ``x[i]`` is the sum over ``k >= i`` of
+    ``grad[k]`` times the product of the other factors of ``out[k]``; without zeros that is
+    ``reverse_cumsum(grad * out)[i] / x[i]``. With zeros (per slice, from its first zero ``z``
+    on): positions before ``z`` keep that formula (``out`` is 0 from ``z``, so the later terms
+    vanish), positions after ``z`` get 0 (each product still holds ``x[z] = 0``), and ``z``
+    itself gets ``prod(x[:z]) * sum over k >= z of grad[k] * prod(x[z+1:k+1])``, as PyTorch.
+    """
+
+    name = "cumprod"
+
+    @staticmethod
+    def forward(ctx, a, *, dim):
+        ctx.save_for_backward(ctx.input(0), ctx.output(0))
+        return ctx.xp.cumprod(a, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        dim, xp = ctx.attrs["dim"], ctx.xp
+        zero = x._array == 0
+        if not zero.any():
+            return reverse_cumsum(grad * out, dim) / x
+        zeros_so_far = xp.cumsum(zero, axis=dim)
+        before = zeros_so_far == 0  # strictly before the slice's first zero
+        first = zero & (zeros_so_far == 1)
+        after = ~before & ~first
+        safe = where(before, x, 1)
+        part_before = where(before, reverse_cumsum(grad * out, dim) / safe, 0)
+        tail = Cumprod.apply(where(after, x, 1), dim=dim)  # prod(x[z+1:k+1]) for k >= z
+        at_first = Cumprod.apply(safe, dim=dim) * reverse_cumsum(where(before, 0, grad * tail), dim)
+        return part_before + where(first, at_first, 0)
+
+
+def _running(xp, array, dim: int, combine) -> Any:
+    """An inclusive scan with the elementwise ``combine`` (``maximum``...) by doubling strides
+    (Hillis and Steele): log2(n) passes of whole-array ops, on any backend."""
+    out = array.copy()
+    n, stride = array.shape[dim], 1
+    while stride < n:
+        later = _along(array.ndim, dim, slice(stride, None))
+        earlier = _along(array.ndim, dim, slice(None, n - stride))
+        out[later] = combine(out[later], out[earlier])
+        stride *= 2
+    return out
+
+
+def cumulative_extremum(x: Any, dim: int, op: str) -> ValuesIndices:
+    """``cummax`` / ``cummin``: the running extremum and where it was last reached (a later tie
+    takes over, a NaN wins and stays, as PyTorch). The values are read out of ``x`` at the
+    indices, so the gradient goes to exactly those cells."""
+    from minigrad.tensor import Tensor
+
+    xp = x.backend.xp
+    if x.ndim == 0:
+        return ValuesIndices(x * 1, Tensor._make(xp.zeros((), dtype=xp.int64), x.backend))
+    a = x._array
+    running = _running(xp, a, dim, xp.maximum if op == "cummax" else xp.minimum)
+    positions = xp.arange(a.shape[dim]).reshape((-1,) + (1,) * (a.ndim - 1 - dim))
+    reached = a == running
+    if a.dtype.kind == "f":
+        reached = reached | (a != a)
+    index = _running(xp, xp.where(reached, positions, 0).astype(xp.int64), dim, xp.maximum)
+    grid = [xp.arange(n).reshape((n,) + (1,) * (a.ndim - 1 - i)) for i, n in enumerate(a.shape)]
+    grid[dim] = index
+    values = x[tuple(Tensor._make(g, x.backend) for g in grid)] if x.numel() else x * 1
+    return ValuesIndices(values, Tensor._make(index, x.backend))
+
+
+def logcumsumexp(x: Any, dim: int, logaddexp) -> Any:
+    """``log(cumsum(exp(x)))`` without overflow: a doubling scan of ``logaddexp``."""
+    from minigrad.ops.composite import cat
+
+    if x.ndim == 0:
+        return x * 1
+    out, n, stride = x, x.shape[dim], 1
+    while stride < n:
+        head = out[_along(x.ndim, dim, slice(None, stride))]
+        later = out[_along(x.ndim, dim, slice(stride, None))]
+        earlier = out[_along(x.ndim, dim, slice(None, n - stride))]
+        out = cat([head, logaddexp(later, earlier)], dim)
+        stride *= 2
+    return out * 1 if out is x else out

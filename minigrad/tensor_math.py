@@ -1,0 +1,425 @@
+"""``Tensor``'s math methods: elementwise functions, rounding, predicates, logical and bitwise
+operators, reductions, scans and norms, with PyTorch's names, signatures and dtypes.
+
+``Tensor`` inherits them from :class:`MathMethods`; each is a thin call to a primitive in
+``minigrad.ops`` (``unary``, ``binary``, ``scan``) or a composite (``numeric``, ``norms``,
+``logic``). Every in-place twin (``sin_``) is its out-of-place op plus one write
+(``Tensor._inplace``), so it is tracked and checked like ``add_``.
+
+Dtypes follow PyTorch: float functions of integer or boolean tensors give the default float
+(``sin`` of int64 is float32); rounding and ``sign`` keep integers as they are; ``sum``, ``prod``
+and the scans accumulate integers and booleans in int64.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from minigrad.backends.dtypes import as_dtype
+from minigrad.errors import UnsupportedDTypeError
+from minigrad.ops import binary, logic, norms, numeric, reduction, scan, shape, unary
+from minigrad.ops.composite import dim_in_range
+
+INT64 = as_dtype("int64")
+
+
+def _dim(dim: Any, axis: Any, op: str) -> Any:
+    """``dim``, or NumPy's spelling ``axis=`` (PyTorch accepts both, not together)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}(): received both dim and its alias axis; pass one of them")
+        return axis
+    return dim
+
+
+def _float_function(op: Any) -> Any:
+    """A method ``x.name()`` computing ``op`` in floating point (ints become the default float)."""
+
+    def method(self: Any) -> Any:
+        return op.apply(self._floating())
+
+    method.__name__ = op.name
+    method.__doc__ = f"``{op.name}`` of each element (PyTorch's ``Tensor.{op.name}``)."
+    return method
+
+
+def _in_place(name: str) -> Any:
+    """``x.name_(...)``: ``x.name(...)`` written into ``x``."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._inplace(name + "_", lambda: getattr(self, name)(*args, **kwargs), args)
+
+    method.__name__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``."
+    return method
+
+
+def _cast_for(x: Any, dtype: Any, integer_default: bool) -> Any:
+    """``x`` in the accumulation dtype of sum/prod/cumsum: ``dtype`` if given, else int64 for
+    integers and booleans (when ``integer_default``), else itself. Recorded (keeps the graph)."""
+    if dtype is not None:
+        target = as_dtype(dtype)
+    elif integer_default and x.dtype.kind in "biu":
+        target = INT64
+    else:
+        return x
+    return x if target == x.dtype else shape.Cast.apply(x, dtype=target)
+
+
+class MathMethods:
+    """Mixed into :class:`minigrad.Tensor` (which provides ``_floating``, ``_promoted`` and
+    ``_inplace``)."""
+
+    __slots__ = ()
+
+    # --- trigonometric, hyperbolic, exponential and logarithmic functions ----------------
+    sin = _float_function(unary.Sin)
+    cos = _float_function(unary.Cos)
+    tan = _float_function(unary.Tan)
+    asin = arcsin = _float_function(unary.Asin)
+    acos = arccos = _float_function(unary.Acos)
+    atan = arctan = _float_function(unary.Atan)
+    sinh = _float_function(unary.Sinh)
+    cosh = _float_function(unary.Cosh)
+    asinh = arcsinh = _float_function(unary.Asinh)
+    acosh = arccosh = _float_function(unary.Acosh)
+    atanh = arctanh = _float_function(unary.Atanh)
+    log2 = _float_function(unary.Log2)
+    log10 = _float_function(unary.Log10)
+    log1p = _float_function(unary.Log1p)
+    expm1 = _float_function(unary.Expm1)
+    exp2 = _float_function(unary.Exp2)
+    erf = _float_function(unary.Erf)
+    erfc = _float_function(unary.Erfc)
+    erfinv = _float_function(unary.Erfinv)
+
+    sin_, cos_, tan_ = _in_place("sin"), _in_place("cos"), _in_place("tan")
+    asin_, acos_, atan_ = _in_place("asin"), _in_place("acos"), _in_place("atan")
+    arcsin_, arccos_, arctan_ = asin_, acos_, atan_
+    sinh_, cosh_ = _in_place("sinh"), _in_place("cosh")
+    asinh_, acosh_, atanh_ = _in_place("asinh"), _in_place("acosh"), _in_place("atanh")
+    arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+    log2_, log10_, log1p_ = _in_place("log2"), _in_place("log10"), _in_place("log1p")
+    expm1_, exp2_ = _in_place("expm1"), _in_place("exp2")
+    erf_, erfc_, erfinv_ = _in_place("erf"), _in_place("erfc"), _in_place("erfinv")
+
+    def rsqrt(self) -> Any:
+        return self.sqrt().reciprocal()
+
+    def reciprocal(self) -> Any:
+        return 1.0 / self
+
+    def square(self) -> Any:
+        return self**2  # bool ** 2 is int64, as PyTorch (NumPy's bool * bool stays bool)
+
+    rsqrt_, reciprocal_, square_ = _in_place("rsqrt"), _in_place("reciprocal"), _in_place("square")
+
+    # --- rounding and sign: piecewise constant, gradient 0 -------------------------------
+    def sign(self) -> Any:
+        return unary.Sign.apply(self)
+
+    sgn = sign  # the same for real tensors
+
+    def _rounding(self, op: Any, name: str, **attrs: Any) -> Any:
+        if self.dtype.kind == "b":
+            raise UnsupportedDTypeError(f'"{name}" not implemented for \'Bool\': convert with .float() first')
+        if self.dtype.kind in "iu":
+            return self.clone()  # integers are already whole, as PyTorch (a copy)
+        return op.apply(self, **attrs)
+
+    def floor(self) -> Any:
+        return self._rounding(unary.Floor, "floor")
+
+    def ceil(self) -> Any:
+        return self._rounding(unary.Ceil, "ceil")
+
+    def trunc(self) -> Any:
+        return self._rounding(unary.Trunc, "trunc")
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Any:
+        """Half to even (``round(2.5) == 2``), as PyTorch; ``decimals`` may be negative."""
+        if decimals != 0 and self.dtype.kind != "f":
+            raise UnsupportedDTypeError(f'"round" with decimals is not implemented for {self.dtype}')
+        return self._rounding(unary.Round, "round", decimals=decimals)
+
+    def frac(self) -> Any:
+        """``x - trunc(x)``, with the sign of ``x``; its gradient is 1."""
+        numeric.refuse_integers("frac", self)
+        return self - self.trunc()
+
+    sign_, sgn_, floor_, ceil_ = _in_place("sign"), _in_place("sgn"), _in_place("floor"), _in_place("ceil")
+    trunc_, fix_, round_, frac_ = _in_place("trunc"), _in_place("fix"), _in_place("round"), _in_place("frac")
+
+    # --- binary functions -------------------------------------------------------------
+    def atan2(self, other: Any) -> Any:
+        logic._other_as_tensor("atan2", other)
+        a, b = self._promoted(other, "atan2", floating=True)
+        return binary.Atan2.apply(a, b)
+
+    arctan2 = atan2
+
+    def hypot(self, other: Any) -> Any:
+        logic._other_as_tensor("hypot", other)
+        numeric.refuse_integers("hypot", self)
+        a, b = self._promoted(other, "hypot")
+        return binary.Hypot.apply(a, b)
+
+    def fmod(self, other: Any) -> Any:
+        a, b = self._promoted(other, "fmod")
+        return binary.Fmod.apply(a, b)
+
+    def remainder(self, other: Any) -> Any:
+        a, b = self._promoted(other, "remainder")
+        return binary.Remainder.apply(a, b)
+
+    __mod__ = remainder
+
+    def __rmod__(self, other: Any) -> Any:
+        a, b = self._promoted(other, "remainder")
+        return binary.Remainder.apply(b, a)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Any:
+        """True division (``rounding_mode=None``), or rounded toward ``"floor"`` / ``"trunc"``
+        in the promoted dtype (integers stay integers)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(
+                f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
+            )
+        a, b = self._promoted(other, "div")
+        return binary.DivRounded.apply(a, b, rounding_mode=rounding_mode)
+
+    divide = div
+
+    def floor_divide(self, other: Any) -> Any:
+        return self.div(other, rounding_mode="floor")
+
+    __floordiv__ = floor_divide
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        a, b = self._promoted(other, "floor_divide")
+        return binary.DivRounded.apply(b, a, rounding_mode="floor")
+
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Any:
+        if rounding_mode is None:
+            return self.__itruediv__(other)
+        return self._inplace("div_", lambda: self.div(other, rounding_mode=rounding_mode), (other,))
+
+    divide_ = div_
+    atan2_, arctan2_, hypot_ = _in_place("atan2"), _in_place("atan2"), _in_place("hypot")
+    fmod_, remainder_, floor_divide_ = _in_place("fmod"), _in_place("remainder"), _in_place("floor_divide")
+    __imod__, __ifloordiv__ = remainder_, floor_divide_
+
+    def lerp(self, end: Any, weight: Any) -> Any:
+        """``self + weight * (end - self)``."""
+        return numeric.lerp(self, end, weight)
+
+    lerp_ = _in_place("lerp")
+
+    def logaddexp(self, other: Any) -> Any:
+        return numeric.logaddexp(self, other)
+
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        return numeric.logsumexp(self, _dim(dim, axis, "logsumexp"), keepdim)
+
+    # --- predicates, comparisons, logical and bitwise ops ------------------------------
+    def isnan(self) -> Any:
+        return logic.isnan(self)
+
+    def isinf(self) -> Any:
+        return logic.isinf(self)
+
+    def isposinf(self) -> Any:
+        return logic.isposinf(self)
+
+    def isneginf(self) -> Any:
+        return logic.isneginf(self)
+
+    def isfinite(self) -> Any:
+        return logic.isfinite(self)
+
+    def signbit(self) -> Any:
+        return logic.signbit(self)
+
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:
+        return logic.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        return logic.allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Any) -> bool:
+        return logic.equal(self, other)
+
+    def greater(self, other: Any) -> Any:
+        return self > other
+
+    def greater_equal(self, other: Any) -> Any:
+        return self >= other
+
+    def less(self, other: Any) -> Any:
+        return self < other
+
+    def less_equal(self, other: Any) -> Any:
+        return self <= other
+
+    def not_equal(self, other: Any) -> Any:
+        return self != other
+
+    def logical_not(self) -> Any:
+        return logic.logical_not(self)
+
+    def logical_and(self, other: Any) -> Any:
+        return logic.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Any:
+        return logic.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Any:
+        return logic.logical_xor(self, other)
+
+    logical_not_, logical_and_ = _in_place("logical_not"), _in_place("logical_and")
+    logical_or_, logical_xor_ = _in_place("logical_or"), _in_place("logical_xor")
+
+    def bitwise_not(self) -> Any:
+        return logic.bitwise_not(self)
+
+    def bitwise_and(self, other: Any) -> Any:
+        return logic.bitwise("bitwise_and", self, other)
+
+    def bitwise_or(self, other: Any) -> Any:
+        return logic.bitwise("bitwise_or", self, other)
+
+    def bitwise_xor(self, other: Any) -> Any:
+        return logic.bitwise("bitwise_xor", self, other)
+
+    def bitwise_left_shift(self, other: Any) -> Any:
+        return logic.shift("left_shift", self, other)
+
+    def bitwise_right_shift(self, other: Any) -> Any:
+        return logic.shift("right_shift", self, other)
+
+    __invert__ = bitwise_not
+    __and__, __or__, __xor__ = bitwise_and, bitwise_or, bitwise_xor
+    __lshift__, __rshift__ = bitwise_left_shift, bitwise_right_shift
+
+    def __rand__(self, other: Any) -> Any:
+        return logic.bitwise("bitwise_and", self, other, reflected=True)
+
+    def __ror__(self, other: Any) -> Any:
+        return logic.bitwise("bitwise_or", self, other, reflected=True)
+
+    def __rxor__(self, other: Any) -> Any:
+        return logic.bitwise("bitwise_xor", self, other, reflected=True)
+
+    def __rlshift__(self, other: Any) -> Any:
+        return logic.shift("left_shift", self, other, reflected=True)
+
+    def __rrshift__(self, other: Any) -> Any:
+        return logic.shift("right_shift", self, other, reflected=True)
+
+    bitwise_not_, bitwise_and_ = _in_place("bitwise_not"), _in_place("bitwise_and")
+    bitwise_or_, bitwise_xor_ = _in_place("bitwise_or"), _in_place("bitwise_xor")
+    bitwise_left_shift_, bitwise_right_shift_ = _in_place("bitwise_left_shift"), _in_place("bitwise_right_shift")
+    __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
+    __ilshift__, __irshift__ = bitwise_left_shift_, bitwise_right_shift_
+
+    # --- reductions ------------------------------------------------------------------------
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
+        """Integers and booleans are summed in int64, as PyTorch; ``dtype`` casts first."""
+        source = _cast_for(self, dtype, integer_default=True)
+        dims = reduction.normalize_dims(_dim(dim, axis, "sum"), self.ndim)
+        return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
+
+    def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
+        from minigrad.ops.composite import mean
+
+        return mean(_cast_for(self, dtype, integer_default=False), _dim(dim, axis, "mean"), keepdim)
+
+    def var(self, dim: Any = None, correction: Any = None, keepdim: bool = False, unbiased: bool | None = None,
+            *, axis: Any = None) -> Any:
+        from minigrad.ops.composite import var
+
+        if isinstance(correction, builtins.bool):  # var(dim, True): the old `unbiased` position
+            correction, unbiased = None, correction
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        return var(self, _dim(dim, axis, "var"), correction, keepdim)
+
+    def std(self, dim: Any = None, correction: Any = None, keepdim: bool = False, unbiased: bool | None = None,
+            *, axis: Any = None) -> Any:
+        return self.var(dim, correction, keepdim, unbiased, axis=axis).sqrt()
+
+    def nansum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
+        return numeric.nansum(_cast_for(self, dtype, integer_default=False), _dim(dim, axis, "nansum"), keepdim)
+
+    def nanmean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
+        return numeric.nanmean(_cast_for(self, dtype, integer_default=False), _dim(dim, axis, "nanmean"), keepdim)
+
+    def prod(self, dim: int | None = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
+        """The product over one dim (all elements when None); integers multiply in int64."""
+        dim = _dim(dim, axis, "prod")
+        if isinstance(dim, (tuple, list)):
+            raise TypeError("prod(): argument 'dim' must be int, not tuple (reduce one dim at a time)")
+        return numeric.prod(_cast_for(self, dtype, integer_default=True), dim, keepdim)
+
+    def any(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        """Whether any element is non-zero; a bool tensor (uint8 for uint8 input, as PyTorch)."""
+        return self._truth("any", _dim(dim, axis, "any"), keepdim)
+
+    def all(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        return self._truth("all", _dim(dim, axis, "all"), keepdim)
+
+    def _truth(self, op: str, dim: Any, keepdim: bool) -> Any:
+        dims = reduction.normalize_dims(dim, self.ndim)
+        result = getattr(self.backend.xp, op)(self._array != 0, axis=dims, keepdims=keepdim)
+        if self.dtype == as_dtype("uint8"):
+            result = result.astype(self.dtype)
+        return type(self)._make(result, self.backend)
+
+    def count_nonzero(self, dim: Any = None, *, axis: Any = None) -> Any:
+        return numeric.count_nonzero(self, _dim(dim, axis, "count_nonzero"))
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
+        """``(min, max)`` as a named tuple."""
+        return numeric.aminmax(self, dim, keepdim)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
+        """The vector p-norm over ``dim`` (all elements when None), ``'fro'`` being the 2-norm."""
+        return norms.tensor_norm(self, p, dim, keepdim, dtype)
+
+    # --- scans -------------------------------------------------------------------------------
+    def _scan(self, op: Any, name: str, dim: Any, dtype: Any) -> Any:
+        source = _cast_for(self, dtype, integer_default=True)
+        if source.ndim == 0:
+            dim_in_range(dim, 0, name)
+            return op.apply(source.reshape(1), dim=0).reshape(())
+        return op.apply(source, dim=dim_in_range(dim, source.ndim, name))
+
+    def cumsum(self, dim: int, dtype: Any = None, *, axis: Any = None) -> Any:
+        """Running sums along ``dim``; integers and booleans accumulate in int64."""
+        return self._scan(scan.Cumsum, "cumsum", _dim(dim, axis, "cumsum"), dtype)
+
+    def cumprod(self, dim: int, dtype: Any = None, *, axis: Any = None) -> Any:
+        """Running products along ``dim``; the gradient is exact with zeros, as PyTorch's."""
+        return self._scan(scan.Cumprod, "cumprod", _dim(dim, axis, "cumprod"), dtype)
+
+    cumsum_, cumprod_ = _in_place("cumsum"), _in_place("cumprod")
+
+    def cummax(self, dim: int, *, axis: Any = None) -> Any:
+        """``(values, indices)``: the running maximum along ``dim`` and where it was reached."""
+        dim = dim_in_range(_dim(dim, axis, "cummax"), self.ndim, "cummax")
+        return scan.cumulative_extremum(self, dim, "cummax")
+
+    def cummin(self, dim: int, *, axis: Any = None) -> Any:
+        dim = dim_in_range(_dim(dim, axis, "cummin"), self.ndim, "cummin")
+        return scan.cumulative_extremum(self, dim, "cummin")
+
+    def logcumsumexp(self, dim: int, *, axis: Any = None) -> Any:
+        """``log(cumsum(exp(x)))`` along ``dim``, without overflow."""
+        numeric.refuse_integers("logcumsumexp_out_cpu", self)
+        dim = dim_in_range(_dim(dim, axis, "logcumsumexp"), self.ndim, "logcumsumexp")
+        return scan.logcumsumexp(self, dim, numeric.logaddexp)
