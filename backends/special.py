@@ -39,9 +39,8 @@ def erfc(x: numpy.ndarray) -> numpy.ndarray:
 
 
 def erfinv(x: numpy.ndarray) -> numpy.ndarray:
-    if _scipy_special is not None:
-        return _scipy_special.erfinv(x)
-    return erfinv_by_newton(x)
+    result = _scipy_special.erfinv(x) if _scipy_special is not None else erfinv_by_newton(x)
+    return numpy.where(x == 0, x, result)  # erfinv(-0.0) is -0.0, as PyTorch
 
 
 def erfinv_by_newton(x: numpy.ndarray) -> numpy.ndarray:

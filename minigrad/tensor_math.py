@@ -16,7 +16,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from minigrad.backends.dtypes import as_dtype
+from minigrad.backends.dtypes import as_dtype, result_type
 from minigrad.errors import UnsupportedDTypeError
 from minigrad.ops import binary, logic, norms, numeric, reduction, scan, shape, unary
 from minigrad.ops.composite import dim_in_range
@@ -53,6 +53,13 @@ def _in_place(name: str) -> Any:
     method.__name__ = name + "_"
     method.__doc__ = f"In-place ``{name}``."
     return method
+
+
+def _refuse_bool(op: str, operand: Any, other: Any) -> Any:
+    """``operand``, unless both operands are boolean: PyTorch has no boolean kernel for ``op``."""
+    if result_type(operand, other).kind == "b":
+        raise UnsupportedDTypeError(f'"{op}_cpu" not implemented for \'Bool\': convert with .long() or .float()')
+    return operand
 
 
 def _cast_for(x: Any, dtype: Any, integer_default: bool) -> Any:
@@ -163,23 +170,23 @@ class MathMethods:
 
     def hypot(self, other: Any) -> Any:
         logic._other_as_tensor("hypot", other)
-        numeric.refuse_integers("hypot", self)
         a, b = self._promoted(other, "hypot")
+        numeric.refuse_integers("hypot_cpu", a)
         return binary.Hypot.apply(a, b)
 
     def fmod(self, other: Any) -> Any:
         a, b = self._promoted(other, "fmod")
-        return binary.Fmod.apply(a, b)
+        return binary.Fmod.apply(_refuse_bool("fmod", a, b), b)
 
     def remainder(self, other: Any) -> Any:
         a, b = self._promoted(other, "remainder")
-        return binary.Remainder.apply(a, b)
+        return binary.Remainder.apply(_refuse_bool("remainder", a, b), b)
 
     __mod__ = remainder
 
     def __rmod__(self, other: Any) -> Any:
         a, b = self._promoted(other, "remainder")
-        return binary.Remainder.apply(b, a)
+        return binary.Remainder.apply(b, _refuse_bool("remainder", a, b))
 
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Any:
         """True division (``rounding_mode=None``), or rounded toward ``"floor"`` / ``"trunc"``
@@ -191,7 +198,7 @@ class MathMethods:
                 f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"
             )
         a, b = self._promoted(other, "div")
-        return binary.DivRounded.apply(a, b, rounding_mode=rounding_mode)
+        return binary.DivRounded.apply(_refuse_bool(f"div_{rounding_mode}", a, b), b, rounding_mode=rounding_mode)
 
     divide = div
 
@@ -202,7 +209,7 @@ class MathMethods:
 
     def __rfloordiv__(self, other: Any) -> Any:
         a, b = self._promoted(other, "floor_divide")
-        return binary.DivRounded.apply(b, a, rounding_mode="floor")
+        return binary.DivRounded.apply(b, _refuse_bool("div_floor", a, b), rounding_mode="floor")
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Any:
         if rounding_mode is None:

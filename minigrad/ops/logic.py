@@ -163,10 +163,11 @@ def bitwise(op: str, a: Any, b: Any, reflected: bool = False) -> Any:
 def shift(op: str, a: Any, b: Any, reflected: bool = False) -> Any:
     """``a << b`` and ``a >> b`` with PyTorch's results for shifts past the width: ``<<`` gives
     0 and ``>>`` gives 0 or -1 (the sign), where C (and NumPy) leave them undefined."""
-    dtype = result_type(a, a._operand(b))
+    dtype = result_type(a, a._operand(b))  # bool << 1 is int64, as PyTorch; bool << True is refused
+    name = "lshift" if op == "left_shift" else "rshift"
+    _refuse_floats(name, dtype)
     if dtype.kind == "b":
-        dtype = result_type(a, 1)  # bool << 1 is int64, as PyTorch
-    _refuse_floats("lshift" if op == "left_shift" else "rshift", dtype)
+        raise UnsupportedDTypeError(f'"{name}_cpu" not implemented for \'Bool\': convert with .long() first')
     xp, value, count = _arrays(a, b, op, dtype)
     if reflected:
         value, count = count, value

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from minigrad.errors import UnsupportedDTypeError
+from minigrad.errors import DTypeError, UnsupportedDTypeError
 from minigrad.ops import reduction, scan
 from minigrad.ops.composite import mean, var
 from minigrad.ops.elementwise import where
@@ -37,6 +37,12 @@ def lerp(start: Any, end: Any, weight: Any) -> Any:
     from minigrad.tensor import Tensor
 
     refuse_integers("lerp_kernel", start)
+    for name, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and other.dtype != start.dtype:
+            raise DTypeError(
+                f"lerp: expected dtype {start.dtype} for `{name}` but got dtype {other.dtype} (PyTorch does not "
+                "promote here); convert it with .to(start.dtype)"
+            )
     difference = end - start
     low = start + weight * difference
     high = end - difference * (1 - weight)
@@ -52,12 +58,18 @@ def _finite_or_zero(m: Any) -> Any:
 
 
 def logaddexp(a: Any, b: Any) -> Any:
-    """``log(exp(a) + exp(b))`` without overflow: shifted by the larger one."""
-    from minigrad.ops.composite import maximum
+    """``log(exp(a) + exp(b))`` as ``max + log1p(exp(min - max))``: no overflow, and exact to
+    the last digit when one term dominates. Where both are the same infinity, that infinity."""
+    from minigrad.ops.composite import maximum, minimum
+    from minigrad.ops.logic import _other_as_tensor
 
-    refuse_integers("logaddexp", a)
-    shift = _finite_or_zero(maximum(a.detach(), b.detach()))
-    return ((a - shift).exp() + (b - shift).exp()).log() + shift
+    _other_as_tensor("logaddexp", b)
+    a, b = a._promoted(b, "logaddexp")
+    refuse_integers("logaddexp_cpu", a)
+    high, low = maximum(a, b), minimum(a, b)
+    same_infinity = high.backend.xp.isinf(high._array) & (high._array == low._array)
+    gap = where(same_infinity, 0.0, low - high)  # <= 0, and never inf - inf
+    return high + gap.exp().log1p()
 
 
 def logsumexp(x: Any, dim: Any, keepdim: bool = False) -> Any:

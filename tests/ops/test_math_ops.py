@@ -1,0 +1,307 @@
+"""Elementwise math against PyTorch: values, result dtypes (int and bool inputs included),
+gradients, edge values (0, -0, +-inf, nan), 0-d and empty tensors; float64 gradchecks of the
+composites (the primitives are gradchecked in tests/autograd/test_gradcheck_primitives.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from math_op_helpers import SETTINGS, assert_same, compare, nonempty_shapes, seeds, shapes, values
+
+import minigrad
+from minigrad.autograd import gradcheck, gradgradcheck
+
+# name -> the domain its values are drawn from (for smooth gradients)
+UNARY = {
+    "sin": "any", "cos": "any", "tan": "unit", "asin": "unit", "acos": "unit", "atan": "any",
+    "sinh": "any", "cosh": "any", "asinh": "any", "acosh": "above_one", "atanh": "unit",
+    "arcsin": "unit", "arccos": "unit", "arctan": "any", "arcsinh": "any", "arccosh": "above_one",
+    "arctanh": "unit", "log2": "positive", "log10": "positive", "log1p": "positive", "expm1": "any",
+    "exp2": "any", "erf": "any", "erfc": "any", "erfinv": "unit", "rsqrt": "positive",
+    "reciprocal": "positive", "square": "any", "sign": "any", "sgn": "any", "floor": "any", "ceil": "any",
+    "trunc": "any", "fix": "any", "frac": "any", "round": "any", "neg": "any", "signbit": "any",
+    "isnan": "any", "isinf": "any", "isfinite": "any", "isposinf": "any", "isneginf": "any",
+    "logical_not": "any", "exp": "any", "sigmoid": "any", "tanh": "any",
+}
+DTYPES = ["float32", "float64", "int64", "int32", "bool"]
+EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 1e-30, 1e30, -1e30, math.inf, -math.inf, math.nan]
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@SETTINGS
+@given(shape=shapes, seed=seeds, dtype=st.sampled_from(DTYPES))
+def test_unary_function_and_method_match_torch(torch, name, shape, seed, dtype):
+    array = values(seed, shape, dtype, UNARY[name])
+    compare(torch, lambda x: getattr(minigrad, name)(x), lambda x: getattr(torch, name)(x), [array], what=name)
+    compare(torch, lambda x: getattr(x, name)(), lambda x: getattr(x, name)(), [array], what=f"Tensor.{name}")
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unary_edge_values_match_torch(torch, name, dtype):
+    array = np.array(EDGES, dtype=dtype)
+    ours = getattr(minigrad, name)(minigrad.tensor(array))
+    theirs = getattr(torch, name)(torch.tensor(array))
+    assert_same(ours, theirs, name, rtol=1e-6 if dtype == "float32" else 1e-12)
+    if theirs.dtype.is_floating_point:  # the sign of a zero result too (floor(-0.0) is -0.0)
+        numbers = ~np.isnan(theirs.numpy())  # a NaN's sign bit means nothing
+        assert np.array_equal(np.signbit(ours.numpy())[numbers], np.signbit(theirs.numpy())[numbers]), name
+
+
+@pytest.mark.parametrize("name", sorted(n for n in UNARY if not n.startswith(("is", "logical", "signbit"))))
+def test_in_place_variant_matches_torch(torch, name):
+    if not hasattr(torch.Tensor, name + "_"):
+        pytest.skip(f"PyTorch has no {name}_")
+    array = values(3, (2, 3), "float64", UNARY[name])
+    ours, theirs = minigrad.tensor(array), torch.tensor(array)
+    assert getattr(ours, name + "_")() is ours
+    getattr(theirs, name + "_")()
+    assert_same(ours, theirs, name + "_")
+
+
+def test_in_place_float_function_refuses_an_integer_tensor(torch):
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        minigrad.tensor([1, 2]).sin_()
+    with pytest.raises(RuntimeError):
+        torch.tensor([1, 2]).sin_()
+
+
+def test_in_place_math_on_a_non_leaf_records_its_gradient(torch):
+    ours = minigrad.tensor([0.3, -0.7], dtype=minigrad.float64, requires_grad=True)
+    theirs = torch.tensor([0.3, -0.7], dtype=torch.float64, requires_grad=True)
+    for x in (ours, theirs):
+        h = x * 2
+        h.sin_().exp2_()
+        h.sum().backward()
+    assert_same(ours.grad, theirs.grad, "sin_ then exp2_")
+
+
+@SETTINGS
+@given(shape=nonempty_shapes, seed=seeds, decimals=st.sampled_from([0, 1, 2, -1, -2]),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_round_with_decimals_matches_torch(torch, shape, seed, decimals, dtype):
+    array = (values(seed, shape, dtype) * 1000).astype(dtype)
+    compare(torch, lambda x: minigrad.round(x, decimals=decimals), lambda x: torch.round(x, decimals=decimals),
+            [array], what=f"round(decimals={decimals})")
+
+
+def test_round_halves_to_even_and_sign_of_nan_is_zero(torch):
+    halves = minigrad.tensor([0.5, 1.5, 2.5, -0.5, -2.5])
+    assert halves.round().tolist() == [0.0, 2.0, 2.0, -0.0, -2.0]
+    assert minigrad.tensor([math.nan, -3.0]).sign().tolist() == [0.0, -1.0]  # PyTorch's; NumPy says nan
+
+
+# --- binary functions ----------------------------------------------------------------------------
+@st.composite
+def broadcast_pair(draw):
+    full = draw(shapes)
+    reduced = tuple(1 if draw(st.booleans()) else n for n in full)[draw(st.integers(0, len(full))):]
+    return (full, reduced) if draw(st.booleans()) else (reduced, full)
+
+
+BINARY = {  # name -> (our function, PyTorch's, domain of the second operand)
+    "atan2": (minigrad.atan2, "atan2", "positive"),
+    "arctan2": (minigrad.arctan2, "arctan2", "positive"),
+    "hypot": (minigrad.hypot, "hypot", "positive"),
+    "fmod": (minigrad.fmod, "fmod", "positive"),
+    "remainder": (minigrad.remainder, "remainder", "positive"),
+    "%": (lambda a, b: a % b, lambda a, b: a % b, "positive"),
+    "//": (lambda a, b: a // b, lambda a, b: a // b, "positive"),
+    "floor_divide": (minigrad.floor_divide, "floor_divide", "positive"),
+    "div_trunc": (lambda a, b: minigrad.div(a, b, rounding_mode="trunc"),
+                  lambda a, b: __import__("torch").div(a, b, rounding_mode="trunc"), "positive"),
+    "div_floor": (lambda a, b: a.div(b, rounding_mode="floor"), lambda a, b: a.div(b, rounding_mode="floor"),
+                  "positive"),
+    "logaddexp": (minigrad.logaddexp, "logaddexp", "any"),
+    "lerp_scalar": (lambda a, b: minigrad.lerp(a, b, 0.3), lambda a, b: __import__("torch").lerp(a, b, 0.3), "any"),
+    "lerp_high_weight": (lambda a, b: a.lerp(b, 0.8), lambda a, b: a.lerp(b, 0.8), "any"),
+    "eq": (minigrad.eq, "eq", "any"), "ne": (minigrad.ne, "ne", "any"), "lt": (minigrad.lt, "lt", "any"),
+    "le": (minigrad.le, "le", "any"), "gt": (minigrad.gt, "gt", "any"), "ge": (minigrad.ge, "ge", "any"),
+    "greater": (minigrad.greater, "greater", "any"), "less_equal": (minigrad.less_equal, "less_equal", "any"),
+    "not_equal": (minigrad.not_equal, "not_equal", "any"),
+    "logical_and": (minigrad.logical_and, "logical_and", "any"),
+    "logical_or": (minigrad.logical_or, "logical_or", "any"),
+    "logical_xor": (minigrad.logical_xor, "logical_xor", "any"),
+    "bitwise_and": (minigrad.bitwise_and, "bitwise_and", "any"),
+    "bitwise_or": (minigrad.bitwise_or, "bitwise_or", "any"),
+    "bitwise_xor": (minigrad.bitwise_xor, "bitwise_xor", "any"),
+    "&": (lambda a, b: a & b, lambda a, b: a & b, "any"),
+    "|": (lambda a, b: a | b, lambda a, b: a | b, "any"),
+    "^": (lambda a, b: a ^ b, lambda a, b: a ^ b, "any"),
+    "<<": (lambda a, b: a << b, lambda a, b: a << b, "positive"),
+    ">>": (lambda a, b: a >> b, lambda a, b: a >> b, "positive"),
+    "isclose": (minigrad.isclose, "isclose", "any"),
+}
+DTYPE_PAIRS = [("float32", "float32"), ("float64", "float64"), ("float32", "float64"), ("int64", "int64"),
+               ("int32", "float32"), ("int64", "int32"), ("bool", "bool"), ("bool", "int64"), ("uint8", "int8")]
+
+
+def _torch_function(torch, spec):
+    return getattr(torch, spec) if isinstance(spec, str) else spec
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@SETTINGS
+@given(pair=broadcast_pair(), seed=seeds, dtypes=st.sampled_from(DTYPE_PAIRS))
+def test_binary_function_matches_torch(torch, name, pair, seed, dtypes):
+    ours, theirs, domain = BINARY[name]
+    a = values(seed, pair[0], dtypes[0])
+    b = values(seed + 1, pair[1], dtypes[1], domain)
+    # With a float32 operand PyTorch's backward may round through float32: compare at its precision.
+    rtol = 1e-5 if "float32" in dtypes else None
+    compare(torch, ours, _torch_function(torch, theirs), [a, b], rtol=rtol, what=f"{name} {dtypes}")
+
+
+SCALARS = [2, -3, 2.5, True]
+
+
+@pytest.mark.parametrize("name", sorted(set(BINARY) - {"atan2", "arctan2", "hypot", "isclose", "lerp_scalar",
+                                                       "lerp_high_weight", "logaddexp", "logical_and",
+                                                       "logical_or", "logical_xor"}))
+@pytest.mark.parametrize("scalar", SCALARS)
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_binary_function_with_a_python_scalar_on_either_side_matches_torch(torch, name, scalar, dtype):
+    ours, theirs, domain = BINARY[name]
+    theirs = _torch_function(torch, theirs)
+    a = values(5, (2, 3), dtype, domain)
+    if name in ("<<", ">>") and scalar in (-3,):
+        return  # a negative shift count: undefined in C, PyTorch's result is not a rule to copy
+    compare(torch, lambda x: ours(x, scalar), lambda x: theirs(x, scalar), [a], what=f"{name} tensor, {scalar!r}")
+    if name in ("floor_divide", "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "%", "//", "&", "|",
+                "^", "<<", ">>"):
+        compare(torch, lambda x: ours(scalar, x), lambda x: theirs(scalar, x), [a],
+                what=f"{name} {scalar!r}, tensor")
+
+
+def test_integer_division_by_zero_raises_as_torch(torch):
+    for op in (lambda a, b: a // b, lambda a, b: a % b, lambda a, b: a.fmod(b)):
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            op(minigrad.tensor([3, -4]), minigrad.tensor([2, 0]))
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            op(torch.tensor([3, -4]), torch.tensor([2, 0]))
+
+
+@pytest.mark.parametrize("op", ["//", "%", "fmod", "div_trunc"])
+def test_float_division_edge_values_match_torch(torch, op):
+    specials = np.array([0.0, -0.0, 5.0, -5.0, math.inf, -math.inf, math.nan], dtype="float64")
+    a, b = np.meshgrid(specials, specials)
+    ours, theirs, _ = BINARY[op] if op in BINARY else (None, None, None)
+    theirs = _torch_function(torch, theirs)
+    assert_same(ours(minigrad.tensor(a), minigrad.tensor(b)), theirs(torch.tensor(a), torch.tensor(b)), op)
+
+
+@pytest.mark.parametrize("shift_by", [0, 1, 31, 32, 63, 64, 70])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int8"])
+def test_shifts_past_the_width_match_torch(torch, shift_by, dtype):
+    array = np.array([1, 5, -7, 0, 100], dtype=dtype) if dtype != "uint8" else np.array([1, 5, 7, 0, 100], "uint8")
+    for op in (lambda a, b: a << b, lambda a, b: a >> b):
+        count = np.array([shift_by] * 5, dtype=dtype)
+        assert_same(op(minigrad.tensor(array), minigrad.tensor(count)), op(torch.tensor(array), torch.tensor(count)))
+
+
+@pytest.mark.parametrize("op", ["&", "|", "^", "<<", ">>", "bitwise_and"])
+def test_bitwise_ops_refuse_floats_with_torchs_class(torch, op):
+    ours, theirs, _ = BINARY[op]
+    theirs = _torch_function(torch, theirs)
+    for left, right in ((np.array([1.0, 2.0]), np.array([1, 2])), (np.array([1, 2]), 1.5)):
+        compare(torch, ours, theirs, [left, right], grad=False, what=op)
+        with pytest.raises(RuntimeError, match="not implemented for"):
+            ours(minigrad.tensor(left), minigrad.tensor(right) if isinstance(right, np.ndarray) else right)
+    with pytest.raises(TypeError):
+        ~minigrad.tensor([1.0])
+
+
+def test_in_place_bitwise_and_reflected_operators(torch):
+    ours, theirs = minigrad.tensor([1, 2, 3]), torch.tensor([1, 2, 3])
+    for x in (ours, theirs):
+        x &= 6
+        x |= 8
+        x ^= 1
+        x <<= 1
+    assert_same(ours, theirs, "&= |= ^= <<=")
+    mask_ours, mask_theirs = minigrad.tensor([True, False]), torch.tensor([True, False])
+    assert_same(True & mask_ours, True & mask_theirs, "bool & mask")
+    assert_same(~mask_ours, ~mask_theirs, "~mask")
+
+
+@SETTINGS
+@given(shape=nonempty_shapes, seed=seeds)
+def test_lerp_with_a_tensor_weight_matches_torch(torch, shape, seed):
+    start, end = values(seed, shape, "float64"), values(seed + 1, shape, "float64")
+    weight = np.random.default_rng(seed).uniform(-0.5, 1.5, shape)
+    compare(torch, minigrad.lerp, torch.lerp, [start, end, weight], what="lerp")
+
+
+def test_isclose_allclose_and_equal_match_torch(torch):
+    a = np.array([1.0, math.inf, -math.inf, math.nan, 1e-9, 1.0])
+    b = np.array([1.0 + 1e-6, math.inf, math.inf, math.nan, 0.0, 1.1])
+    for equal_nan in (False, True):
+        assert_same(minigrad.isclose(minigrad.tensor(a), minigrad.tensor(b), equal_nan=equal_nan),
+                    torch.isclose(torch.tensor(a), torch.tensor(b), equal_nan=equal_nan), "isclose")
+        assert minigrad.tensor(a[:2]).allclose(minigrad.tensor(b[:2]), rtol=1e-5) == torch.allclose(
+            torch.tensor(a[:2]), torch.tensor(b[:2]), rtol=1e-5)
+    assert minigrad.equal(minigrad.tensor([1, 2]), minigrad.tensor([1.0, 2.0])) is True  # dtypes may differ
+    assert minigrad.equal(minigrad.tensor([1, 2]), minigrad.tensor([1, 2, 3])) is False
+    assert minigrad.tensor([math.nan]).equal(minigrad.tensor([math.nan])) is False
+    with pytest.raises(RuntimeError, match="did not match"):
+        minigrad.isclose(minigrad.tensor([1]), minigrad.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="did not match"):
+        minigrad.allclose(minigrad.tensor([1.0]), minigrad.tensor([1.0], dtype=minigrad.float64))
+
+
+def test_floor_divide_and_rounded_division_have_zero_gradient(torch):
+    ours = minigrad.tensor([-7.0, 7.5], requires_grad=True)
+    (minigrad.div(ours, 2.0, rounding_mode="floor") * 3).sum().backward()
+    theirs = torch.tensor([-7.0, 7.5], requires_grad=True)
+    (torch.div(theirs, 2.0, rounding_mode="floor") * 3).sum().backward()
+    assert_same(ours.grad, theirs.grad, "div floor gradient")
+
+
+# --- float64 gradchecks of the composites (and second derivatives of a few primitives) -------
+def leaf(array):
+    return minigrad.tensor(np.asarray(array, dtype="float64"), requires_grad=True)
+
+
+@SETTINGS
+@given(pair=broadcast_pair(), seed=seeds)
+def test_composite_binary_functions_pass_gradcheck(pair, seed):
+    a, b = leaf(values(seed, pair[0], "float64")), leaf(values(seed + 1, pair[1], "float64"))
+    assert gradcheck(minigrad.logaddexp, [a, b])
+    assert gradcheck(lambda x, y: minigrad.lerp(x, y, 0.3) + x.lerp(y, 0.7), [a, b])
+    weight = leaf(np.random.default_rng(seed).uniform(-0.5, 1.5, pair[0]))
+    assert gradcheck(lambda x, y, w: minigrad.lerp(x, y, w), [a, b, weight])
+
+
+@SETTINGS
+@given(shape=nonempty_shapes, seed=seeds)
+def test_composite_unary_functions_pass_gradcheck(shape, seed):
+    x = leaf(values(seed, shape, "float64", "positive"))
+    assert gradcheck(lambda t: t.frac() + t.rsqrt() + t.reciprocal() + t.square(), [x])
+
+
+@pytest.mark.parametrize("name", ["sin", "tan", "asin", "acosh", "atanh", "log2", "expm1", "exp2", "erf",
+                                  "erfinv", "sinh"])
+def test_second_derivatives_pass_gradgradcheck(name):
+    x = leaf(values(7, (3,), "float64", UNARY[name]))
+    assert gradgradcheck(lambda t: getattr(t, name)(), [x])
+
+
+def test_atan2_and_fmod_second_derivatives_pass_gradgradcheck():
+    a, b = leaf([0.3, -1.2, 2.0]), leaf([1.5, 0.7, -0.9])
+    assert gradgradcheck(minigrad.atan2, [a, b])
+    assert gradgradcheck(lambda x, y: minigrad.hypot(x, y) * minigrad.fmod(x, y), [a, b])
+
+
+def test_logaddexp_of_infinities_matches_torch(torch):
+    specials = np.array([-math.inf, math.inf, 0.0, -1000.0, 1000.0])
+    a, b = np.meshgrid(specials, specials)
+    compare(torch, minigrad.logaddexp, torch.logaddexp, [a, b], grad=False, what="logaddexp")
+
+
+def test_atan2_requires_a_tensor_other(torch):
+    with pytest.raises(TypeError, match="must be Tensor"):
+        minigrad.atan2(minigrad.tensor([1.0]), 2)
