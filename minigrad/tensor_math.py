@@ -358,7 +358,7 @@ class MathMethods:
 
     def std(self, dim: Any = None, correction: Any = None, keepdim: bool = False, unbiased: bool | None = None,
             *, axis: Any = None) -> Any:
-        return self.var(dim, correction, keepdim, unbiased, axis=axis).sqrt()
+        return numeric.safe_sqrt(self.var(dim, correction, keepdim, unbiased, axis=axis))
 
     def nansum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
         return numeric.nansum(_cast_for(self, dtype, integer_default=False), _dim(dim, axis, "nansum"), keepdim)

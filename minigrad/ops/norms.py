@@ -42,12 +42,13 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, dt
     if isinstance(ord, str) or not isinstance(ord, numbers.Real):
         raise ArgumentError(f"linalg.vector_norm: ord must be a real number or inf, got {ord!r}")
     dims = reduction.normalize_dims(dim, x.ndim)
-    if ord == math.inf or ord == -math.inf:
+    if ord == math.inf or ord < 0:
         if x.numel() == 0 and (dims is None or any(x.shape[d] == 0 for d in dims)):
             raise ArgumentError(
                 f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor because the "
                 "operation does not have an identity"
             )
+    if ord == math.inf or ord == -math.inf:
         return x.abs().amax(dims, keepdim) if ord > 0 else x.abs().amin(dims, keepdim)
     if ord == 0:  # the count of non-zeros: its gradient is 0
         counts = Tensor._make((x._array != 0).astype(x.dtype), x.backend).sum(dims, keepdim)

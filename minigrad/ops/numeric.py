@@ -108,7 +108,8 @@ def nansum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
 
 
 def nanmean(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    """The mean of the non-NaN elements (NaN where there are none)."""
+    """The mean of the non-NaN elements (NaN where there are none; there the gradient is 0,
+    where PyTorch's is NaN: its nansum backward multiplies the infinite ``grad / 0`` by 0)."""
     if x.dtype.kind not in "fc":
         raise RuntimeError(
             f"nanmean(): expected input to have floating point or complex dtype but got {x.dtype}; "
@@ -121,12 +122,19 @@ def nanmean(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     return nansum(x, dim, keepdim) / counts
 
 
+def safe_sqrt(x: Any) -> Any:
+    """``sqrt(x)`` whose gradient is 0 where ``x == 0`` (PyTorch's ``std`` backward masks the
+    ``grad / (2 * 0)`` there), not ``inf * 0 = nan``."""
+    zero = x.detach()._array == 0
+    return where(zero, 0.0, where(zero, 1.0, x).sqrt())
+
+
 def var_mean(x: Any, dim: Any = None, correction: float = 1, keepdim: bool = False) -> tuple[Any, Any]:
     return var(x, dim, correction, keepdim), mean(x, dim, keepdim)
 
 
 def std_mean(x: Any, dim: Any = None, correction: float = 1, keepdim: bool = False) -> tuple[Any, Any]:
-    return var(x, dim, correction, keepdim).sqrt(), mean(x, dim, keepdim)
+    return safe_sqrt(var(x, dim, correction, keepdim)), mean(x, dim, keepdim)
 
 
 def aminmax(x: Any, dim: int | None = None, keepdim: bool = False) -> MinMax:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from minigrad.autograd.function import Primitive
+from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.ops.elementwise import where
 
 
@@ -68,6 +69,8 @@ class Cumprod(Primitive):
         zero = x._array == 0
         if not zero.any():
             return reverse_cumsum(grad * out, dim) / x
+        if is_grad_enabled():  # create_graph: the O(n) formula below is right, its derivative is not
+            return _cumprod_gradient_by_products(x, grad, dim)
         zeros_so_far = xp.cumsum(zero, axis=dim)
         before = zeros_so_far == 0  # strictly before the slice's first zero
         first = zero & (zeros_so_far == 1)
@@ -77,6 +80,21 @@ class Cumprod(Primitive):
         tail = Cumprod.apply(where(after, x, 1), dim=dim)  # prod(x[z+1:k+1]) for k >= z
         at_first = Cumprod.apply(safe, dim=dim) * reverse_cumsum(where(before, 0, grad * tail), dim)
         return part_before + where(first, at_first, 0)
+
+
+def _cumprod_gradient_by_products(x: Any, grad: Any, dim: int) -> Any:
+    """The gradient of cumprod as a differentiable function of ``x``, zeros included (PyTorch
+    takes this path for double backward too): ``sum over k >= i of grad[k] * prod(x[j] for j <= k,
+    j != i)``, from the cumprods of the n rows ``x`` with its i-th entry set to 1. O(n^2) memory
+    per slice, so only used under ``create_graph``. After the first zero the gradient is 0 but
+    its derivative with respect to that zero is not, which is what the O(n) formula loses."""
+    xp, n = x.backend.xp, x.shape[dim]
+    last = x.transpose(dim, -1)  # (..., n)
+    rows = where(xp.eye(n, dtype=bool), 1.0, last.unsqueeze(-2))  # (..., n, n): row i has x_i = 1
+    products = Cumprod.apply(rows, dim=rows.ndim - 1)  # [..., i, k] = prod(x_j, j <= k, j != i)
+    later = xp.arange(n)[None, :] >= xp.arange(n)[:, None]  # k >= i
+    total = where(later, products * grad.transpose(dim, -1).unsqueeze(-2), 0.0).sum(-1)
+    return total.transpose(dim, -1)
 
 
 def _running(xp, array, dim: int, combine) -> Any:
