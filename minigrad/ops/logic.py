@@ -60,13 +60,13 @@ def isinf(x: Any) -> Any:
 
 
 def isposinf(x: Any) -> Any:
-    xp = x.backend.xp
-    return _make(x, xp.isposinf(x._array) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=bool))
+    xp = x.backend.xp  # isinf & sign, not xp.isposinf: CuPy has no isposinf
+    return _make(x, xp.isinf(x._array) & (x._array > 0) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=bool))
 
 
 def isneginf(x: Any) -> Any:
     xp = x.backend.xp
-    return _make(x, xp.isneginf(x._array) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=bool))
+    return _make(x, xp.isinf(x._array) & (x._array < 0) if x.dtype.kind == "f" else xp.zeros(x.shape, dtype=bool))
 
 
 def isfinite(x: Any) -> Any:
