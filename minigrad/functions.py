@@ -63,28 +63,28 @@ def var(input: Tensor, dim: Any = None, *, correction: Any = None, keepdim: bool
     return input.var(dim, correction, keepdim, unbiased, axis=axis)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
-    return input.max(dim, keepdim)
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001, A002
+    return input.max(dim, keepdim, axis=axis)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
-    return input.min(dim, keepdim)
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001, A002
+    return input.min(dim, keepdim, axis=axis)
 
 
-def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.amax(dim, keepdim)
+def amax(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A002
+    return input.amax(dim, keepdim, axis=axis)
 
 
-def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.amin(dim, keepdim)
+def amin(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A002
+    return input.amin(dim, keepdim, axis=axis)
 
 
-def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.argmax(dim, keepdim)
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A002
+    return input.argmax(dim, keepdim, axis=axis)
 
 
-def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.argmin(dim, keepdim)
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A002
+    return input.argmin(dim, keepdim, axis=axis)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002

@@ -28,7 +28,7 @@ from minigrad.backends.dtypes import (
 from minigrad.device import device as Device
 from minigrad.errors import ArgumentError, DTypeError, ShapeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
-from minigrad.tensor_math import MathMethods
+from minigrad.tensor_math import MathMethods, dim_or_axis
 
 Scalar = int | float | bool
 
@@ -594,29 +594,35 @@ class Tensor(MathMethods):
 
     # __invert__, &, |, ^, shifts, equal, allclose, any, all: in MathMethods (minigrad/tensor_math.py)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+        dim = dim_or_axis(dim, axis, "argmax")
         return Tensor._make(self.backend.xp.argmax(self._array, axis=dim, keepdims=keepdim), self.backend)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+        dim = dim_or_axis(dim, axis, "argmin")
         return Tensor._make(self.backend.xp.argmin(self._array, axis=dim, keepdims=keepdim), self.backend)
 
     # --- reductions ----------------------------------------------------------------------
     # sum, mean, var, std, prod...: in MathMethods (minigrad/tensor_math.py)
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        dim = dim_or_axis(dim, axis, "amax")
         return reduction.Amax.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        dim = dim_or_axis(dim, axis, "amin")
         return reduction.Amin.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)`` as in PyTorch."""
+        dim = dim_or_axis(dim, axis, "max")
         if isinstance(dim, Tensor):
             return composite.maximum(self, dim)
         if dim is None:
             return self.amax()
         return composite.extremum_with_index(self, dim, keepdim, "max")
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        dim = dim_or_axis(dim, axis, "min")
         if isinstance(dim, Tensor):
             return composite.minimum(self, dim)
         if dim is None:

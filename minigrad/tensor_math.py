@@ -24,12 +24,14 @@ from minigrad.ops.composite import dim_in_range
 INT64 = as_dtype("int64")
 
 
-def _dim(dim: Any, axis: Any, op: str) -> Any:
+def dim_or_axis(dim: Any, axis: Any, op: str, required: bool = False) -> Any:
     """``dim``, or NumPy's spelling ``axis=`` (PyTorch accepts both, not together)."""
     if axis is not None:
         if dim is not None:
             raise TypeError(f"{op}(): received both dim and its alias axis; pass one of them")
         return axis
+    if required and dim is None:
+        raise TypeError(f"{op}() missing 1 required positional argument: 'dim'")
     return dim
 
 
@@ -231,7 +233,7 @@ class MathMethods:
         return numeric.logaddexp(self, other)
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
-        return numeric.logsumexp(self, _dim(dim, axis, "logsumexp"), keepdim)
+        return numeric.logsumexp(self, dim_or_axis(dim, axis, "logsumexp"), keepdim)
 
     # --- predicates, comparisons, logical and bitwise ops ------------------------------
     def isnan(self) -> Any:
@@ -338,13 +340,13 @@ class MathMethods:
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
         """Integers and booleans are summed in int64, as PyTorch; ``dtype`` casts first."""
         source = _cast_for(self, dtype, integer_default=True)
-        dims = reduction.normalize_dims(_dim(dim, axis, "sum"), self.ndim)
+        dims = reduction.normalize_dims(dim_or_axis(dim, axis, "sum"), self.ndim)
         return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
         from minigrad.ops.composite import mean
 
-        return mean(_cast_for(self, dtype, integer_default=False), _dim(dim, axis, "mean"), keepdim)
+        return mean(_cast_for(self, dtype, integer_default=False), dim_or_axis(dim, axis, "mean"), keepdim)
 
     def var(self, dim: Any = None, correction: Any = None, keepdim: bool = False, unbiased: bool | None = None,
             *, axis: Any = None) -> Any:
@@ -354,31 +356,32 @@ class MathMethods:
             correction, unbiased = None, correction
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        return var(self, _dim(dim, axis, "var"), correction, keepdim)
+        return var(self, dim_or_axis(dim, axis, "var"), correction, keepdim)
 
     def std(self, dim: Any = None, correction: Any = None, keepdim: bool = False, unbiased: bool | None = None,
             *, axis: Any = None) -> Any:
         return numeric.safe_sqrt(self.var(dim, correction, keepdim, unbiased, axis=axis))
 
     def nansum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
-        return numeric.nansum(_cast_for(self, dtype, integer_default=False), _dim(dim, axis, "nansum"), keepdim)
+        return numeric.nansum(_cast_for(self, dtype, integer_default=False), dim_or_axis(dim, axis, "nansum"), keepdim)
 
     def nanmean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
-        return numeric.nanmean(_cast_for(self, dtype, integer_default=False), _dim(dim, axis, "nanmean"), keepdim)
+        source = _cast_for(self, dtype, integer_default=False)
+        return numeric.nanmean(source, dim_or_axis(dim, axis, "nanmean"), keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
         """The product over one dim (all elements when None); integers multiply in int64."""
-        dim = _dim(dim, axis, "prod")
+        dim = dim_or_axis(dim, axis, "prod")
         if isinstance(dim, (tuple, list)):
             raise TypeError("prod(): argument 'dim' must be int, not tuple (reduce one dim at a time)")
         return numeric.prod(_cast_for(self, dtype, integer_default=True), dim, keepdim)
 
     def any(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
         """Whether any element is non-zero; a bool tensor (uint8 for uint8 input, as PyTorch)."""
-        return self._truth("any", _dim(dim, axis, "any"), keepdim)
+        return self._truth("any", dim_or_axis(dim, axis, "any"), keepdim)
 
     def all(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
-        return self._truth("all", _dim(dim, axis, "all"), keepdim)
+        return self._truth("all", dim_or_axis(dim, axis, "all"), keepdim)
 
     def _truth(self, op: str, dim: Any, keepdim: bool) -> Any:
         dims = reduction.normalize_dims(dim, self.ndim)
@@ -388,7 +391,7 @@ class MathMethods:
         return type(self)._make(result, self.backend)
 
     def count_nonzero(self, dim: Any = None, *, axis: Any = None) -> Any:
-        return numeric.count_nonzero(self, _dim(dim, axis, "count_nonzero"))
+        return numeric.count_nonzero(self, dim_or_axis(dim, axis, "count_nonzero"))
 
     def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> Any:
         """``(min, max)`` as a named tuple."""
@@ -406,27 +409,27 @@ class MathMethods:
             return op.apply(source.reshape(1), dim=0).reshape(())
         return op.apply(source, dim=dim_in_range(dim, source.ndim, name))
 
-    def cumsum(self, dim: int, dtype: Any = None, *, axis: Any = None) -> Any:
+    def cumsum(self, dim: int | None = None, dtype: Any = None, *, axis: Any = None) -> Any:
         """Running sums along ``dim``; integers and booleans accumulate in int64."""
-        return self._scan(scan.Cumsum, "cumsum", _dim(dim, axis, "cumsum"), dtype)
+        return self._scan(scan.Cumsum, "cumsum", dim_or_axis(dim, axis, "cumsum", required=True), dtype)
 
-    def cumprod(self, dim: int, dtype: Any = None, *, axis: Any = None) -> Any:
+    def cumprod(self, dim: int | None = None, dtype: Any = None, *, axis: Any = None) -> Any:
         """Running products along ``dim``; the gradient is exact with zeros, as PyTorch's."""
-        return self._scan(scan.Cumprod, "cumprod", _dim(dim, axis, "cumprod"), dtype)
+        return self._scan(scan.Cumprod, "cumprod", dim_or_axis(dim, axis, "cumprod", required=True), dtype)
 
     cumsum_, cumprod_ = _in_place("cumsum"), _in_place("cumprod")
 
-    def cummax(self, dim: int, *, axis: Any = None) -> Any:
+    def cummax(self, dim: int | None = None, *, axis: Any = None) -> Any:
         """``(values, indices)``: the running maximum along ``dim`` and where it was reached."""
-        dim = dim_in_range(_dim(dim, axis, "cummax"), self.ndim, "cummax")
+        dim = dim_in_range(dim_or_axis(dim, axis, "cummax", required=True), self.ndim, "cummax")
         return scan.cumulative_extremum(self, dim, "cummax")
 
-    def cummin(self, dim: int, *, axis: Any = None) -> Any:
-        dim = dim_in_range(_dim(dim, axis, "cummin"), self.ndim, "cummin")
+    def cummin(self, dim: int | None = None, *, axis: Any = None) -> Any:
+        dim = dim_in_range(dim_or_axis(dim, axis, "cummin", required=True), self.ndim, "cummin")
         return scan.cumulative_extremum(self, dim, "cummin")
 
-    def logcumsumexp(self, dim: int, *, axis: Any = None) -> Any:
+    def logcumsumexp(self, dim: int | None = None, *, axis: Any = None) -> Any:
         """``log(cumsum(exp(x)))`` along ``dim``, without overflow."""
         numeric.refuse_integers("logcumsumexp_out_cpu", self)
-        dim = dim_in_range(_dim(dim, axis, "logcumsumexp"), self.ndim, "logcumsumexp")
+        dim = dim_in_range(dim_or_axis(dim, axis, "logcumsumexp", required=True), self.ndim, "logcumsumexp")
         return scan.logcumsumexp(self, dim, numeric.logaddexp)

@@ -306,3 +306,20 @@ def test_scans_of_0d_tensors_and_bad_dims(torch):
                 [np.array(1.5)], what=name)
         with pytest.raises(IndexError):
             getattr(minigrad.ones(2), name)(1)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "nansum", "nanmean", "std", "var", "all", "any", "argmax",
+                                  "argmin", "amax", "amin", "max", "min", "logsumexp", "cumsum", "cumprod",
+                                  "cummax", "cummin", "logcumsumexp", "count_nonzero"])
+def test_axis_is_an_alias_of_dim_as_in_torch(torch, name):
+    array = values(9, (2, 3), "float64")
+    for axis in (0, 1, -1):
+        compare(torch, lambda x, a=axis: getattr(x, name)(axis=a), lambda x, a=axis: getattr(x, name)(axis=a),
+                [array], what=f"Tensor.{name}(axis={axis})")
+        compare(torch, lambda x, a=axis: getattr(minigrad, name)(x, axis=a),
+                lambda x, a=axis: getattr(torch, name)(x, axis=a), [array], what=f"{name}(axis={axis})")
+
+
+def test_dim_and_axis_together_are_refused():
+    with pytest.raises(TypeError, match="alias"):
+        minigrad.ones(2, 3).sum(0, axis=1)
