@@ -62,6 +62,18 @@ true_divide = _method("true_divide")
 floor_divide = _reflected("floor_divide", "__floordiv__", "__rfloordiv__")
 lerp, logaddexp = _method("lerp"), _method("logaddexp")
 clip = _method("clamp")
+addcmul, addcdiv, nan_to_num = _method("addcmul"), _method("addcdiv"), _method("nan_to_num")
+copysign, fmax, fmin, heaviside = _method("copysign"), _method("fmax"), _method("fmin"), _method("heaviside")
+sinc, logit, deg2rad, rad2deg = _method("sinc"), _method("logit"), _method("deg2rad"), _method("rad2deg")
+float_power, positive = _method("float_power"), _method("positive")
+
+
+def xlogy(input: Any, other: Any) -> Tensor:  # noqa: A002
+    """``input * log(other)``, 0 where ``input == 0``; either may be a Python number."""
+    from minigrad.ops.numeric import xlogy as xlogy_of
+
+    return xlogy_of(input, other)
+
 absolute = _method("abs")
 
 # --- predicates, comparisons, logical and bitwise ----------------------------------------------

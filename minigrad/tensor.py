@@ -26,7 +26,7 @@ from minigrad.backends.dtypes import (
     result_type,
 )
 from minigrad.device import device as Device
-from minigrad.errors import ArgumentError, DTypeError, ShapeError
+from minigrad.errors import ArgumentError, DTypeError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
 from minigrad.tensor_math import MathMethods, dim_or_axis
 
@@ -535,6 +535,8 @@ class Tensor(MathMethods):
         return elementwise.Sqrt.apply(self._floating())
 
     def abs(self) -> Tensor:
+        if self.dtype.kind == "b":
+            raise UnsupportedDTypeError('"abs_cpu" not implemented for \'Bool\' (as PyTorch); use the tensor itself')
         return elementwise.Abs.apply(self)
 
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
@@ -565,12 +567,17 @@ class Tensor(MathMethods):
     # --- comparisons (not differentiable) ------------------------------------------------
     def _compare(self, other: Any, operator: str) -> Tensor:
         other = self._operand(other)
-        other_data = other._array if isinstance(other, Tensor) else other
+        # In PyTorch's result dtype (``uint8_tensor >= -1`` compares with -1 wrapped to 255,
+        # where NumPy would compare the numbers).
+        dtype = result_type(self, other)
         if isinstance(other, Tensor):
             common_backend([self, other], operator)
             if other.shape != self.shape:
                 broadcast_shapes(self.shape, other.shape, operator.strip("_"))
-        return Tensor._make(getattr(self._array, operator)(other_data), self.backend)
+            other_data = other._array.astype(dtype, copy=False)
+        else:
+            other_data = self.backend.xp.asarray(other).astype(dtype)
+        return Tensor._make(getattr(self._array.astype(dtype, copy=False), operator)(other_data), self.backend)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, "__eq__")

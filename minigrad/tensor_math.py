@@ -14,10 +14,11 @@ and the scans accumulate integers and booleans in int64.
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from minigrad.backends.dtypes import as_dtype, result_type
-from minigrad.errors import UnsupportedDTypeError
+from minigrad.errors import DTypeError, UnsupportedDTypeError
 from minigrad.ops import binary, logic, norms, numeric, reduction, scan, shape, unary
 from minigrad.ops.composite import dim_in_range
 
@@ -234,6 +235,68 @@ class MathMethods:
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
         return numeric.logsumexp(self, dim_or_axis(dim, axis, "logsumexp"), keepdim)
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
+        """``self + value * tensor1 * tensor2``."""
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:
+        """``self + value * tensor1 / tensor2``."""
+        return self + value * tensor1 / tensor2
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Any:
+        return numeric.nan_to_num(self, nan, posinf, neginf)
+
+    def copysign(self, other: Any) -> Any:
+        return numeric.copysign(self, other)
+
+    def xlogy(self, other: Any) -> Any:
+        return numeric.xlogy(self, other)
+
+    def fmax(self, other: Any) -> Any:
+        return numeric.fmax_fmin(self, other, "fmax")
+
+    def fmin(self, other: Any) -> Any:
+        return numeric.fmax_fmin(self, other, "fmin")
+
+    def heaviside(self, values: Any) -> Any:
+        return numeric.heaviside(self, values)
+
+    def sinc(self) -> Any:
+        return numeric.sinc(self)
+
+    def logit(self, eps: float | None = None) -> Any:
+        return numeric.logit(self, eps)
+
+    def deg2rad(self) -> Any:
+        return self._floating() * (math.pi / 180)
+
+    def rad2deg(self) -> Any:
+        return self._floating() * (180 / math.pi)
+
+    def float_power(self, exponent: Any) -> Any:
+        """``self ** exponent`` in float64 (PyTorch's rule for float_power)."""
+        exponent = exponent.double() if isinstance(exponent, type(self)) else exponent
+        return self.double() ** exponent
+
+    def __abs__(self) -> Any:
+        return self.abs()
+
+    def absolute(self) -> Any:
+        return self.abs()
+
+    def negative(self) -> Any:
+        return self.neg()
+
+    def positive(self) -> Any:
+        if self.dtype.kind == "b":
+            raise DTypeError("positive: The `+` operator, on a bool tensor is not supported (as in PyTorch)")
+        return self
+
+    addcmul_, addcdiv_, nan_to_num_ = _in_place("addcmul"), _in_place("addcdiv"), _in_place("nan_to_num")
+    copysign_, xlogy_, sinc_, logit_ = _in_place("copysign"), _in_place("xlogy"), _in_place("sinc"), _in_place("logit")
+    deg2rad_, rad2deg_, float_power_ = _in_place("deg2rad"), _in_place("rad2deg"), _in_place("float_power")
+    absolute_, negative_ = _in_place("absolute"), _in_place("negative")
 
     # --- predicates, comparisons, logical and bitwise ops ------------------------------
     def isnan(self) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from minigrad.backends.dtypes import floating_result, result_type
 from minigrad.errors import DTypeError, UnsupportedDTypeError
 from minigrad.ops import reduction, scan
 from minigrad.ops.composite import mean, var
@@ -152,3 +153,97 @@ def count_nonzero(x: Any, dim: Any = None) -> Any:
 
     dims = reduction.normalize_dims(dim, x.ndim)
     return Tensor._make(x.backend.xp.count_nonzero(x._array, axis=dims).astype("int64"), x.backend)
+
+
+# --- smaller elementwise composites ------------------------------------------------------------
+def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Any:
+    """NaN, +inf and -inf replaced (by default with 0 and the dtype's largest and smallest finite
+    numbers); the replaced cells get no gradient."""
+    if x.dtype.kind not in "fc":
+        return x.clone()
+    xp = x.backend.xp
+    info = xp.finfo(x.dtype)
+    a = x._array
+    high = info.max if posinf is None else posinf
+    low = info.min if neginf is None else neginf
+    replaced = where(a != a, nan, where(xp.isinf(a) & (a > 0), high, where(xp.isinf(a) & (a < 0), low, x)))
+    return replaced
+
+
+def copysign(a: Any, b: Any) -> Any:
+    """``|a|`` with the sign of ``b`` (a sign bit: ``-0.0`` counts as negative). The gradient is
+    +-1 in ``a`` (0 where ``a == 0``, as PyTorch) and 0 in ``b``."""
+    a, b = a._promoted(b, "copysign", floating=True)
+    xp = a.backend.xp
+    b_array = b._array if hasattr(b, "_array") else xp.asarray(b, dtype=a.dtype)
+    flip = xp.signbit(a._array) != xp.signbit(b_array)
+    signed_zero = xp.copysign(xp.zeros(a.shape, dtype=a.dtype), b_array)
+    result = where(a._array == 0, signed_zero, where(flip, -a, a))
+    if getattr(b, "requires_grad", False):  # PyTorch gives b a zero gradient, not none at all
+        result = result + where(xp.zeros(b.shape, dtype=bool), b, 0.0)
+    return result
+
+
+def xlogy(x: Any, y: Any) -> Any:
+    """``x * log(y)``, and 0 where ``x == 0`` (unless ``y`` is NaN). As PyTorch, the gradient in
+    ``x`` is ``log(y)``, except 0 where ``x == 0`` and ``y <= 0``; the one difference: where both
+    are 0 the gradient in ``y`` is 0 here (PyTorch's is ``0 / 0 = nan``)."""
+    from minigrad.tensor import Tensor
+
+    if not isinstance(x, Tensor):  # xlogy(2, y): a number first, on y's device
+        x = Tensor._make(y.backend.xp.asarray(x, dtype=floating_result(result_type(x, y))), y.backend)
+    x, y = x._promoted(y, "xlogy", floating=True)
+    if not isinstance(y, Tensor):
+        y = Tensor._make(x.backend.xp.asarray(y, dtype=x.dtype), x.backend)
+    flat = (x._array == 0) & (y._array <= 0)  # 0 * log(y <= 0): 0, with no slope in x
+    log_y = where(flat, 0.0, where(flat, 1.0, y).log())
+    zero_times_inf = (x._array == 0) & (y._array == x.backend.xp.inf)  # 0 * log(inf): 0, not nan
+    return where(zero_times_inf, 0.0, x * log_y)
+
+
+def sinc(x: Any) -> Any:
+    """``sin(pi x) / (pi x)``, and 1 at 0 (with gradient 0 there)."""
+    import math
+
+    x = x._floating()
+    zero = x._array == 0
+    scaled = where(zero, 1.0, x) * math.pi
+    return where(zero, 1.0, scaled.sin() / scaled)
+
+
+def fmax_fmin(a: Any, b: Any, op: str) -> Any:
+    """``fmax``/``fmin``: like maximum/minimum, but a NaN loses to a number. On ties the gradient
+    goes to ``a`` (PyTorch's rule: ``a >= b`` picks ``a``)."""
+    from minigrad.ops.logic import _other_as_tensor
+
+    _other_as_tensor(op, b)
+    a, b = a._promoted(b, op)
+    first, second = a._array, b._array
+    wins = (first >= second) if op == "fmax" else (first <= second)
+    if a.dtype.kind in "fc":
+        wins = wins | (second != second)
+    return where(wins, a, b)
+
+
+def logit(x: Any, eps: float | None = None) -> Any:
+    """``log(x / (1 - x))``; with ``eps``, ``x`` is clamped to ``[eps, 1 - eps]`` first. Outside
+    ``[0, 1]`` the value is NaN and the gradient finite (PyTorch's gradient is NaN there)."""
+    x = x._floating()
+    if eps is not None:
+        x = x.clamp(eps, 1 - eps)
+    return (x / (1 - x)).log()
+
+
+def heaviside(x: Any, values: Any) -> Any:
+    """0 below zero, 1 above, ``values`` at zero; not differentiable (as in PyTorch)."""
+    from minigrad.ops.logic import _other_as_tensor
+    from minigrad.tensor import Tensor
+
+    _other_as_tensor("heaviside", values)
+    if x.dtype != values.dtype:
+        raise DTypeError(f"heaviside is not yet implemented for tensors with different dtypes ({x.dtype} and "
+                         f"{values.dtype}); convert one with .to()")
+    xp = x.backend.xp
+    a = x._array
+    result = xp.where(a == 0, values._array, (a > 0).astype(a.dtype)).astype(a.dtype, copy=False)
+    return Tensor._make(result, x.backend)

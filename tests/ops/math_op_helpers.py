@@ -17,6 +17,7 @@ seeds = st.integers(0, 2**32 - 1)
 
 DOMAINS = {  # where an op is defined and smooth (the gradient comparison needs it)
     "any": (-3.0, 3.0), "unit": (-0.9, 0.9), "positive": (0.2, 3.0), "above_one": (1.2, 3.0),
+    "open_unit": (0.05, 0.95),
 }
 
 

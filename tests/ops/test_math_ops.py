@@ -26,6 +26,8 @@ UNARY = {
     "trunc": "any", "fix": "any", "frac": "any", "round": "any", "neg": "any", "signbit": "any",
     "isnan": "any", "isinf": "any", "isfinite": "any", "isposinf": "any", "isneginf": "any",
     "logical_not": "any", "exp": "any", "sigmoid": "any", "tanh": "any",
+    "nan_to_num": "any", "sinc": "any", "logit": "open_unit", "deg2rad": "any", "rad2deg": "any", "absolute": "any",
+    "negative": "any", "positive": "any",
 }
 DTYPES = ["float32", "float64", "int64", "int32", "bool"]
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, -2.5, 1e-30, 1e30, -1e30, math.inf, -math.inf, math.nan]
@@ -135,6 +137,12 @@ BINARY = {  # name -> (our function, PyTorch's, domain of the second operand)
     "<<": (lambda a, b: a << b, lambda a, b: a << b, "positive"),
     ">>": (lambda a, b: a >> b, lambda a, b: a >> b, "positive"),
     "isclose": (minigrad.isclose, "isclose", "any"),
+    "copysign": (minigrad.copysign, "copysign", "any"),
+    "xlogy": (minigrad.xlogy, "xlogy", "positive"),
+    "fmax": (minigrad.fmax, "fmax", "any"),
+    "fmin": (minigrad.fmin, "fmin", "any"),
+    "heaviside": (minigrad.heaviside, "heaviside", "any"),
+    "float_power": (minigrad.float_power, "float_power", "positive"),
 }
 DTYPE_PAIRS = [("float32", "float32"), ("float64", "float64"), ("float32", "float64"), ("int64", "int64"),
                ("int32", "float32"), ("int64", "int32"), ("bool", "bool"), ("bool", "int64"), ("uint8", "int8")]
@@ -161,7 +169,7 @@ SCALARS = [2, -3, 2.5, True]
 
 @pytest.mark.parametrize("name", sorted(set(BINARY) - {"atan2", "arctan2", "hypot", "isclose", "lerp_scalar",
                                                        "lerp_high_weight", "logaddexp", "logical_and",
-                                                       "logical_or", "logical_xor"}))
+                                                       "logical_or", "logical_xor", "fmax", "fmin", "heaviside"}))
 @pytest.mark.parametrize("scalar", SCALARS)
 @pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
 def test_binary_function_with_a_python_scalar_on_either_side_matches_torch(torch, name, scalar, dtype):
@@ -171,7 +179,7 @@ def test_binary_function_with_a_python_scalar_on_either_side_matches_torch(torch
     if name in ("<<", ">>") and scalar in (-3,):
         return  # a negative shift count: undefined in C, PyTorch's result is not a rule to copy
     compare(torch, lambda x: ours(x, scalar), lambda x: theirs(x, scalar), [a], what=f"{name} tensor, {scalar!r}")
-    if name in ("floor_divide", "remainder", "bitwise_and", "bitwise_or", "bitwise_xor", "%", "//", "&", "|",
+    if name in ("floor_divide", "remainder", "xlogy", "bitwise_and", "bitwise_or", "bitwise_xor", "%", "//", "&", "|",
                 "^", "<<", ">>"):
         compare(torch, lambda x: ours(scalar, x), lambda x: theirs(scalar, x), [a],
                 what=f"{name} {scalar!r}, tensor")
@@ -305,3 +313,41 @@ def test_logaddexp_of_infinities_matches_torch(torch):
 def test_atan2_requires_a_tensor_other(torch):
     with pytest.raises(TypeError, match="must be Tensor"):
         minigrad.atan2(minigrad.tensor([1.0]), 2)
+
+
+def test_nan_to_num_and_fmax_handle_specials_as_torch(torch):
+    specials = np.array([math.nan, math.inf, -math.inf, 0.0, -2.0], dtype="float32")
+    for kwargs in ({}, {"nan": 1.5, "posinf": 9.0, "neginf": -9.0}):
+        compare(torch, lambda x, k=kwargs: x.nan_to_num(**k), lambda x, k=kwargs: x.nan_to_num(**k), [specials],
+                what="nan_to_num")
+    a, b = np.meshgrid(specials, specials)
+    for name in ("fmax", "fmin", "copysign", "xlogy"):
+        compare(torch, getattr(minigrad, name), getattr(torch, name), [a, b], grad=False, what=name)
+    zeros = np.array([0.0, -0.0, 0.0, 1.0])
+    compare(torch, minigrad.xlogy, torch.xlogy, [zeros, np.array([-1.0, 2.0, math.nan, 0.0])], what="xlogy at 0")
+    compare(torch, minigrad.copysign, torch.copysign, [zeros, np.array([-1.0, 1.0, -0.0, -3.0])],
+            what="copysign at 0")
+    compare(torch, minigrad.sinc, torch.sinc, [zeros], what="sinc at 0")
+
+
+@SETTINGS
+@given(shape=nonempty_shapes, seed=seeds, value=st.sampled_from([1, 0.5, -2]))
+def test_addcmul_and_addcdiv_match_torch(torch, shape, seed, value):
+    arrays = [values(seed + i, shape, "float64", "positive") for i in range(3)]
+    for name in ("addcmul", "addcdiv"):
+        compare(torch, lambda a, b, c, n=name: getattr(minigrad, n)(a, b, c, value=value),
+                lambda a, b, c, n=name: getattr(torch, n)(a, b, c, value=value), arrays, what=name)
+    ours, theirs = minigrad.tensor(arrays[0]), torch.tensor(arrays[0])
+    ours.addcmul_(minigrad.tensor(arrays[1]), minigrad.tensor(arrays[2]), value=value)
+    theirs.addcmul_(torch.tensor(arrays[1]), torch.tensor(arrays[2]), value=value)
+    assert_same(ours, theirs, "addcmul_")
+
+
+@SETTINGS
+@given(pair=broadcast_pair(), seed=seeds)
+def test_extra_composites_pass_gradcheck(pair, seed):
+    a = leaf(values(seed, pair[0], "float64"))
+    b = leaf(values(seed + 1, pair[1], "float64", "positive"))
+    assert gradcheck(lambda x, y: minigrad.copysign(x, y) + minigrad.xlogy(x, y) + minigrad.fmax(x, y), [a, b])
+    unit = leaf(values(seed, pair[0], "float64", "unit") * 0.5 + 0.5)
+    assert gradcheck(lambda x: x.sinc() + x.logit() + x.nan_to_num() + x.deg2rad() + x.float_power(3), [unit])
