@@ -18,7 +18,7 @@ if _os.path.isfile(_os.path.join(_checkout, "pyproject.toml")) and _os.path.isfi
     __path__.append(_checkout)  # noqa: F821  (a package's search path)
 
 # nn and optim are usable right after `import minigrad`, as torch.nn / torch.optim are.
-from minigrad import autograd, cuda, linalg, nn, optim
+from minigrad import autograd, cuda, linalg, nn, optim, special
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.backends.dtypes import bool_ as bool  # PyTorch's name
 from minigrad.backends.dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
@@ -105,5 +105,5 @@ __all__ = [
     "float", "double", "half", "long", "int", "abs", "amax", "amin", "argmax", "argmin", "clamp",
     "exp", "flatten", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "sum", "tanh",
-    "transpose", "unsqueeze", "var", "where", "linalg", *_math_names,
+    "transpose", "unsqueeze", "var", "where", "linalg", "special", *_math_names,
 ]

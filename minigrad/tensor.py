@@ -539,9 +539,14 @@ class Tensor(MathMethods):
             raise UnsupportedDTypeError('"abs_cpu" not implemented for \'Bool\' (as PyTorch); use the tensor itself')
         return elementwise.Abs.apply(self)
 
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise ArgumentError("clamp: At least one of min and max must not be None")
+        min, max = (None if v is None else self._operand(v) for v in (min, max))  # noqa: A001  (NumPy scalars too)
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            from minigrad.ops.numeric import clamp_with_tensors
+
+            return clamp_with_tensors(self, min, max)
         source = self
         if self.dtype.kind != "f" and builtins.any(isinstance(v, builtins.float) for v in (min, max)):
             source = self.to(DEFAULT_FLOAT)  # as PyTorch: float bounds give a float result

@@ -247,3 +247,25 @@ def heaviside(x: Any, values: Any) -> Any:
     a = x._array
     result = xp.where(a == 0, values._array, (a > 0).astype(a.dtype)).astype(a.dtype, copy=False)
     return Tensor._make(result, x.backend)
+
+
+def clamp_with_tensors(x: Any, low: Any, high: Any) -> Any:
+    """``clamp(x, min=tensor, max=tensor)``: ``min(max(x, low), high)`` elementwise, broadcast.
+    The gradient goes to ``x`` where it is kept, else to the bound that replaced it (``high``
+    wins where ``low > high``, as PyTorch)."""
+    from minigrad.tensor import Tensor
+
+    bounds = [b for b in (low, high) if b is not None]
+    if not all(isinstance(b, Tensor) for b in bounds):
+        raise TypeError(
+            "clamp(): min and max must both be Tensors or both numbers (PyTorch's two overloads); "
+            "make the number a tensor with minigrad.tensor(value)"
+        )
+    dtype = result_type(x, *bounds)
+    x, low, high = (None if t is None else t.to(dtype) for t in (x, low, high))
+    out = x
+    if low is not None:
+        out = where(out._array < low._array, low, out)
+    if high is not None:
+        out = where(out._array > high._array, high, out)
+    return out

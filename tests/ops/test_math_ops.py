@@ -351,3 +351,35 @@ def test_extra_composites_pass_gradcheck(pair, seed):
     assert gradcheck(lambda x, y: minigrad.copysign(x, y) + minigrad.xlogy(x, y) + minigrad.fmax(x, y), [a, b])
     unit = leaf(values(seed, pair[0], "float64", "unit") * 0.5 + 0.5)
     assert gradcheck(lambda x: x.sinc() + x.logit() + x.nan_to_num() + x.deg2rad() + x.float_power(3), [unit])
+
+
+@SETTINGS
+@given(pair=broadcast_pair(), seed=seeds, which=st.sampled_from(["both", "min", "max"]),
+       dtypes=st.sampled_from([("float64", "float64"), ("float32", "float32"), ("int64", "float32"),
+                               ("int64", "int64")]))
+def test_clamp_with_tensor_bounds_matches_torch(torch, pair, seed, which, dtypes):
+    x = values(seed, pair[0], dtypes[0])
+    low = np.asarray(values(seed + 1, pair[1], dtypes[1]) - 1).astype(dtypes[1])
+    high = np.asarray(values(seed + 2, pair[1], dtypes[1]) + 1).astype(dtypes[1])
+    if which == "both":
+        compare(torch, lambda a, lo, hi: minigrad.clamp(a, lo, hi), lambda a, lo, hi: torch.clamp(a, lo, hi),
+                [x, low, high], what="clamp(min, max)")
+    else:
+        bound = low if which == "min" else high
+        compare(torch, lambda a, b: a.clamp(**{which: b}), lambda a, b: a.clamp(**{which: b}), [x, bound],
+                what=f"clamp({which}=)")
+
+
+def test_clamp_with_crossed_tensor_bounds_gives_max_and_its_gradient(torch):
+    arrays = [np.array([0.5, -2.0, 3.0, 1.0]), np.array([0.0, 0.0, 0.0, 1.0]), np.array([1.0, 1.0, 2.0, 0.5])]
+    compare(torch, minigrad.clamp, torch.clamp, arrays, what="clamp with min > max")
+    x, low = leaf([0.3, -1.2, 2.0]), leaf([0.0, -1.0, 2.5])
+    assert gradcheck(lambda a, b: a.clamp(min=b) * a, [x, low])
+
+
+@pytest.mark.parametrize("name", minigrad.special.__all__)
+def test_special_namespace_matches_torch_special(torch, name):
+    array = values(4, (2, 3), "float64", "open_unit")
+    extra = {"logsumexp": (1,), "softmax": (1,), "log_softmax": (0,), "xlogy": (0.5,)}.get(name, ())
+    compare(torch, lambda x: getattr(minigrad.special, name)(x, *extra),
+            lambda x: getattr(torch.special, name)(x, *extra), [array], what=f"special.{name}")

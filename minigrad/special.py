@@ -1,0 +1,32 @@
+"""``minigrad.special``: the functions of ``torch.special`` that minigrad has, by their names
+there (each is the same op as its ``minigrad.`` or ``Tensor`` twin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from minigrad import math_functions as _math
+from minigrad.tensor import Tensor
+
+__all__ = [
+    "erf", "erfc", "erfinv", "expit", "exp2", "expm1", "log1p", "logit", "logsumexp", "log_softmax", "round",
+    "sinc", "softmax", "xlogy",
+]
+
+erf, erfc, erfinv = _math.erf, _math.erfc, _math.erfinv
+exp2, expm1, log1p = _math.exp2, _math.expm1, _math.log1p
+logit, logsumexp, sinc, xlogy = _math.logit, _math.logsumexp, _math.sinc, _math.xlogy
+round = _math.round  # noqa: A001
+
+
+def expit(input: Tensor) -> Tensor:  # noqa: A002  (PyTorch's names)
+    """The logistic sigmoid ``1 / (1 + exp(-x))``."""
+    return input.sigmoid()
+
+
+def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    return (input if dtype is None else input.to(dtype)).softmax(dim)
+
+
+def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:  # noqa: A002
+    return (input if dtype is None else input.to(dtype)).log_softmax(dim)
