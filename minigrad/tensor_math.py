@@ -121,7 +121,7 @@ class MathMethods:
         return 1.0 / self
 
     def square(self) -> Any:
-        return self**2  # bool ** 2 is int64, as PyTorch (NumPy's bool * bool stays bool)
+        return self**2 if self.dtype.kind == "b" else self * self  # bool squares to int64, as PyTorch
 
     rsqrt_, reciprocal_, square_ = _in_place("rsqrt"), _in_place("reciprocal"), _in_place("square")
 

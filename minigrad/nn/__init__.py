@@ -1,6 +1,6 @@
 """Neural-network layers, parameters and losses (``torch.nn``'s API)."""
 
-from minigrad.nn import functional, init, parallel  # noqa: F401  (parallel: DistributedDataParallel)
+from minigrad.nn import functional, init, parallel, utils  # noqa: F401  (parallel: DistributedDataParallel)
 from minigrad.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F401

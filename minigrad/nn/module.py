@@ -9,12 +9,12 @@ so checkpoints and optimizers see the same order on every run.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from minigrad.autograd.grad_mode import no_grad
+from minigrad.autograd.hooks import RemovableHandle
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -22,31 +22,10 @@ __all__ = [
     "Module", "RemovableHandle", "register_module_forward_hook", "register_module_forward_pre_hook",
 ]
 
-_handle_ids = itertools.count()
 
 # Hooks that run for every module (PyTorch's register_module_forward_[pre_]hook).
 _global_forward_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
 _global_forward_hooks: OrderedDict[int, Callable] = OrderedDict()
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook.
-
-    Also a context manager: ``with module.register_forward_hook(hook): ...``.
-    """
-
-    def __init__(self, hooks: dict) -> None:
-        self.id = next(_handle_ids)
-        self._hooks = hooks
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.remove()
 
 
 def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:

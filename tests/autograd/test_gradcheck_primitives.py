@@ -95,6 +95,8 @@ case("add")(_binary(lambda a, b: a + b))
 case("sub")(_binary(lambda a, b: a - b))
 case("mul")(_binary(lambda a, b: a * b))
 case("div")(_binary(lambda a, b: a / b, kind_b="nonzero"))
+case("maximum")(_binary(lambda a, b: minigrad.maximum(a, b)))  # random floats: no ties
+case("minimum")(_binary(lambda a, b: minigrad.minimum(a, b)))
 
 
 @case("pow")
