@@ -7,6 +7,7 @@ from minigrad.ops import (
     arithmetic,
     binary,
     composite,
+    decompositions,
     elementwise,
     linalg,
     logic,
@@ -20,5 +21,5 @@ from minigrad.ops import (
 
 __all__ = [
     "arithmetic", "composite", "elementwise", "linalg", "reduction", "shape",
-    "binary", "logic", "norms", "numeric", "scan", "unary",
+    "binary", "decompositions", "logic", "norms", "numeric", "scan", "unary",
 ]

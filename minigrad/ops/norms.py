@@ -13,7 +13,7 @@ import numbers
 from typing import Any
 
 from minigrad.errors import ArgumentError, DTypeError
-from minigrad.ops import reduction
+from minigrad.ops import decompositions, reduction
 from minigrad.ops.elementwise import where
 
 
@@ -83,17 +83,28 @@ def matrix_norm(a: Any, ord: Any = "fro", dim: Any = (-2, -1), keepdim: bool = F
         raise ArgumentError(f"linalg.matrix_norm: dims must be different, got {tuple(dim)}")
     if ord == "fro":
         return vector_norm(a, 2, (rows, cols), keepdim)
-    if ord in ("nuc", 2, -2):
-        raise NotImplementedError(
-            f"linalg.matrix_norm: ord={ord!r} needs the singular values, which minigrad does not "
-            "compute yet; use 'fro', 1, -1, inf or -inf"
-        )
+    if ord in ("nuc", 2, -2):  # from the singular values of the matrices moved to the last two dims
+        others = [d for d in range(a.ndim) if d not in (rows, cols)]
+        values = svdvals(a.permute(*others, rows, cols))
+        result = values.sum(-1) if ord == "nuc" else values.amax(-1) if ord == 2 else values.amin(-1)
+        if keepdim:
+            for d in sorted((rows, cols)):
+                result = result.unsqueeze(d)
+        return result
     if ord not in (1, -1, math.inf, -math.inf):
         raise ArgumentError(f"linalg.matrix_norm: Order {ord} not supported: use 'fro', 'nuc', 1, -1, 2, -2, inf, -inf")
     summed, over = (rows, cols) if abs(ord) == 1 else (cols, rows)
     sums = a.abs().sum(summed, keepdim=True)
     result = sums.amax(over, keepdim=True) if ord > 0 else sums.amin(over, keepdim=True)
     return result if keepdim else result.squeeze((rows, cols))
+
+
+def svdvals(a: Any) -> Any:
+    """The singular values of the matrices in the last two dims, in descending order."""
+    _check_floating("linalg.svdvals", a)
+    if a.ndim < 2:
+        raise ArgumentError(f"linalg.svdvals: The input tensor A must have at least 2 dimensions (got {a.ndim})")
+    return decompositions.Svd.apply(a)[1]
 
 
 def norm(a: Any, ord: Any = None, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:  # noqa: A002

@@ -21,7 +21,7 @@ from minigrad.ops import composite, shape
 CORE_OP_MODULES = {
     "minigrad.ops.arithmetic", "minigrad.ops.elementwise", "minigrad.ops.reduction",
     "minigrad.ops.shape", "minigrad.ops.linalg", "minigrad.ops.composite", "minigrad.ops.fold",
-    "minigrad.ops.unary", "minigrad.ops.binary", "minigrad.ops.scan",
+    "minigrad.ops.unary", "minigrad.ops.binary", "minigrad.ops.scan", "minigrad.ops.decompositions",
 }
 SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -170,6 +170,26 @@ def _cumprod(draw):
     values[rng.random(shape_) < draw(st.sampled_from([0.0, 0.3]))] = 0.0  # exact zeros: PyTorch's special case
     x = minigrad.tensor(values, requires_grad=True)
     return (lambda a: a.cumprod(dim)), [x], {}
+
+
+@case("svd")
+def _svd(draw):
+    # Well separated singular values (the gradients of U and V divide by their gaps), and a
+    # function of U and V that does not depend on their signs (U * U), as any loss must.
+    rng = draw(rngs)
+    batch = tuple(draw(st.lists(st.integers(1, 2), max_size=1)))
+    m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = min(m, n)
+    left = np.linalg.qr(rng.standard_normal(batch + (m, k)))[0]
+    right = np.linalg.qr(rng.standard_normal(batch + (n, k)))[0]
+    values = np.array([3.0, 2.0, 1.0][:k])
+    a = minigrad.tensor((left * values) @ np.swapaxes(right, -1, -2), requires_grad=True)
+
+    def sign_free_parts(t):
+        u, s, vh = minigrad.linalg.svd(t, full_matrices=False)
+        return minigrad.cat([(u * u).reshape(-1), (vh * vh).reshape(-1), s.reshape(-1)])
+
+    return sign_free_parts, [a], {}
 
 
 @case("clamp")
