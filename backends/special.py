@@ -58,7 +58,15 @@ def erfinv_by_newton(x: numpy.ndarray) -> numpy.ndarray:
     p_large = numpy.polyval([-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
                              -0.0076224613, 0.00943887047, 1.00167406, 2.83297682], large)
     y = numpy.where(w < 5.0, p_small, p_large) * t
-    for _ in range(3):
-        y = y - (_elementwise(_math_erf, y) - t) / (2 / math.sqrt(math.pi) * numpy.exp(-y * y))
+    # Newton on erf near 0; near +-1 on erfc(|y|) = 1 - |x| (exact there), where erf(y) - x
+    # would lose the digits that the tiny slope then magnifies.
+    tail = numpy.abs(t) >= 0.5
+    magnitude, target = numpy.abs(y), 1.0 - numpy.abs(t)
+    two_over_sqrt_pi = 2 / math.sqrt(math.pi)
+    for _ in range(3):  # erf' = -erfc' = 2 / sqrt(pi) * exp(-y**2)
+        y = y - (_elementwise(_math_erf, y) - t) / (two_over_sqrt_pi * numpy.exp(-y * y))
+        magnitude = magnitude + (_elementwise(_math_erfc, magnitude) - target) / (
+            two_over_sqrt_pi * numpy.exp(-magnitude * magnitude))
+    y = numpy.where(tail, numpy.copysign(magnitude, t), y)
     y = numpy.where(inside, y, numpy.where(numpy.abs(x64) == 1, numpy.copysign(numpy.inf, x64), numpy.nan))
     return y.astype(x.dtype)

@@ -383,3 +383,22 @@ def test_special_namespace_matches_torch_special(torch, name):
     extra = {"logsumexp": (1,), "softmax": (1,), "log_softmax": (0,), "xlogy": (0.5,)}.get(name, ())
     compare(torch, lambda x: getattr(minigrad.special, name)(x, *extra),
             lambda x: getattr(torch.special, name)(x, *extra), [array], what=f"special.{name}")
+
+
+@pytest.mark.parametrize("with_scipy", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_erf_family_with_and_without_scipy_matches_torch(torch, monkeypatch, with_scipy, dtype):
+    """SciPy is optional: without it erf/erfc come from math.erf and erfinv from Newton's method."""
+    from minigrad.backends import special
+
+    if not with_scipy:
+        monkeypatch.setattr(special, "_scipy_special", None)
+    elif special._scipy_special is None:
+        pytest.skip("SciPy is not installed here: the fallback is what runs (tested by the other case)")
+    grid = np.concatenate([np.linspace(-6, 6, 241), np.array(EDGES)]).astype(dtype)
+    unit = np.concatenate([np.linspace(-1, 1, 201), [-0.0, 1 - 1e-7, -1 + 1e-7, 1.5, math.nan]]).astype(dtype)
+    for name, array in (("erf", grid), ("erfc", grid), ("erfinv", unit)):
+        ours = getattr(minigrad, name)(minigrad.tensor(array))
+        theirs = getattr(torch, name)(torch.tensor(array))
+        assert_same(ours, theirs, f"{name} {'with' if with_scipy else 'without'} SciPy",
+                    rtol=2e-6 if dtype == "float32" else 1e-12)
