@@ -353,6 +353,9 @@ class MathMethods:
     def logical_xor(self, other: Any) -> Any:
         return logic.logical_xor(self, other)
 
+    eq_, ne_, lt_, le_, gt_, ge_ = (_in_place(name) for name in ("eq", "ne", "lt", "le", "gt", "ge"))
+    greater_, greater_equal_, less_ = _in_place("greater"), _in_place("greater_equal"), _in_place("less")
+    less_equal_, not_equal_, heaviside_ = _in_place("less_equal"), _in_place("not_equal"), _in_place("heaviside")
     logical_not_, logical_and_ = _in_place("logical_not"), _in_place("logical_and")
     logical_or_, logical_xor_ = _in_place("logical_or"), _in_place("logical_xor")
 

@@ -402,3 +402,13 @@ def test_erf_family_with_and_without_scipy_matches_torch(torch, monkeypatch, wit
         theirs = getattr(torch, name)(torch.tensor(array))
         assert_same(ours, theirs, f"{name} {'with' if with_scipy else 'without'} SciPy",
                     rtol=2e-6 if dtype == "float32" else 1e-12)
+
+
+@pytest.mark.parametrize("name", ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_", "not_equal_",
+                                  "logical_and_", "copysign_", "fmod_", "remainder_", "atan2_", "hypot_", "xlogy_"])
+def test_in_place_binary_variants_match_torch(torch, name):
+    a, b = values(1, (2, 3), "float64"), values(2, (3,), "float64", "positive")
+    ours, theirs = minigrad.tensor(a), torch.tensor(a)
+    assert getattr(ours, name)(minigrad.tensor(b)) is ours
+    getattr(theirs, name)(torch.tensor(b))
+    assert_same(ours, theirs, name)
