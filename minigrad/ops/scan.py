@@ -98,8 +98,12 @@ def _cumprod_gradient_by_products(x: Any, grad: Any, dim: int) -> Any:
 
 
 def _running(xp, array, dim: int, combine) -> Any:
-    """An inclusive scan with the elementwise ``combine`` (``maximum``...) by doubling strides
-    (Hillis and Steele): log2(n) passes of whole-array ops, on any backend."""
+    """An inclusive scan with the elementwise ``combine`` (``maximum``...): the ufunc's own
+    ``accumulate`` where the array library has one (NumPy), else by doubling strides (Hillis and
+    Steele): log2(n) passes of whole-array ops, on any backend."""
+    accumulate = getattr(combine, "accumulate", None)
+    if accumulate is not None:
+        return accumulate(array, axis=dim)
     out = array.copy()
     n, stride = array.shape[dim], 1
     while stride < n:
@@ -110,26 +114,62 @@ def _running(xp, array, dim: int, combine) -> Any:
     return out
 
 
+class CumulativeExtremum(Primitive):
+    """``cummax`` / ``cummin`` along ``dim``: the running extremum and where it was last reached
+    (a later tie takes over, a NaN wins and stays, as PyTorch).
+
+    Each input cell ``j`` that is reached is copied to a run of outputs ``j .. next - 1`` (up to
+    the next reached cell), so its gradient is the sum of ``grad`` over that run: a difference
+    of the reverse cumulative sum, read at ``j`` and at ``next``. No scatter is needed.
+    """
+
+    name = "cumulative_extremum"
+
+    @staticmethod
+    def forward(ctx, a, *, dim, op):
+        xp = ctx.xp
+        running = _running(xp, a, dim, xp.maximum if op == "cummax" else xp.minimum)
+        n = a.shape[dim]
+        positions = xp.arange(n).reshape((-1,) + (1,) * (a.ndim - 1 - dim))
+        reached = a == running
+        if a.dtype.kind == "f":
+            reached = reached | (a != a)
+        index = _running(xp, xp.where(reached, positions, 0).astype(xp.int64), dim, xp.maximum)
+        reached = index == positions  # the cells whose value is copied forward (ties: the last)
+        # next[j]: the first reached cell after j (n if none): a reverse running minimum
+        later = xp.where(reached, positions, n).astype(xp.int64)
+        shifted = xp.concatenate([later[_along(a.ndim, dim, slice(1, None))],
+                                  xp.full_like(later[_along(a.ndim, dim, slice(0, 1))], n)], axis=dim)
+        flipped = _running(xp, shifted[_along(a.ndim, dim, slice(None, None, -1))], dim, xp.minimum)
+        following = flipped[_along(a.ndim, dim, slice(None, None, -1))]
+        ctx.save_for_backward(ctx.constant(reached), ctx.constant(following))
+        return running, index
+
+    @staticmethod
+    def backward(ctx, grad, grad_index):
+        from minigrad.ops.composite import cat
+        from minigrad.tensor import Tensor
+
+        reached, following = ctx.saved_tensors
+        dim, xp = ctx.attrs["dim"], ctx.xp
+        total = reverse_cumsum(grad, dim)  # total[k] = sum of grad[k:]
+        padded = cat([total, total[_along(grad.ndim, dim, slice(0, 1))] * 0], dim)  # total[n] = 0
+        grid = [xp.arange(n).reshape((n,) + (1,) * (grad.ndim - 1 - i)) for i, n in enumerate(grad.shape)]
+        grid[dim] = following._array
+        after_run = padded[tuple(Tensor._make(g, grad.backend) for g in grid)]
+        return where(reached._array, total - after_run, 0.0)
+
+
 def cumulative_extremum(x: Any, dim: int, op: str) -> ValuesIndices:
-    """``cummax`` / ``cummin``: the running extremum and where it was last reached (a later tie
-    takes over, a NaN wins and stays, as PyTorch). The values are read out of ``x`` at the
-    indices, so the gradient goes to exactly those cells."""
+    """``(values, indices)`` of ``cummax`` / ``cummin`` (see :class:`CumulativeExtremum`)."""
     from minigrad.tensor import Tensor
 
-    xp = x.backend.xp
     if x.ndim == 0:
-        return ValuesIndices(x * 1, Tensor._make(xp.zeros((), dtype=xp.int64), x.backend))
-    a = x._array
-    running = _running(xp, a, dim, xp.maximum if op == "cummax" else xp.minimum)
-    positions = xp.arange(a.shape[dim]).reshape((-1,) + (1,) * (a.ndim - 1 - dim))
-    reached = a == running
-    if a.dtype.kind == "f":
-        reached = reached | (a != a)
-    index = _running(xp, xp.where(reached, positions, 0).astype(xp.int64), dim, xp.maximum)
-    grid = [xp.arange(n).reshape((n,) + (1,) * (a.ndim - 1 - i)) for i, n in enumerate(a.shape)]
-    grid[dim] = index
-    values = x[tuple(Tensor._make(g, x.backend) for g in grid)] if x.numel() else x * 1
-    return ValuesIndices(values, Tensor._make(index, x.backend))
+        return ValuesIndices(x * 1, Tensor._make(x.backend.xp.zeros((), dtype=x.backend.xp.int64), x.backend))
+    if x.numel() == 0:
+        return ValuesIndices(x * 1, Tensor._make(x.backend.xp.zeros(x.shape, dtype=x.backend.xp.int64), x.backend))
+    values, indices = CumulativeExtremum.apply(x, dim=dim, op=op)
+    return ValuesIndices(values, indices)
 
 
 def logcumsumexp(x: Any, dim: int, logaddexp) -> Any:

@@ -172,6 +172,15 @@ def _cumprod(draw):
     return (lambda a: a.cumprod(dim)), [x], {}
 
 
+@case("cumulative_extremum")
+def _cumulative_extremum(draw):
+    shape_ = draw(shapes_at_least_1d)
+    dim = draw(st.integers(-len(shape_), len(shape_) - 1))
+    op = draw(st.sampled_from(["cummax", "cummin"]))
+    x = leaf(draw(rngs), shape_, "distinct")  # no ties closer than gradcheck's step
+    return (lambda a: getattr(a, op)(dim).values), [x], {}
+
+
 @case("svd")
 def _svd(draw):
     # Well separated singular values (the gradients of U and V divide by their gaps), and a

@@ -138,6 +138,7 @@ CASES: dict[str, Case] = {
     "fmod_remainder": Case(lambda a, b: minigrad.fmod(a, b) + a % b + a * (a // b), ((3, 4), (3, 4)),
                            positive=True),
     "cumsum_cumprod": Case(lambda a: a.cumsum(1) + a.cumprod(0).cumprod(1), ((3, 4),)),
+    "cummax_cummin": Case(lambda a: a.cummax(1).values + a.cummin(0).values * a, ((3, 4),)),
     "svd_norms": Case(lambda a: minigrad.linalg.matrix_norm(a, "nuc") + minigrad.linalg.matrix_norm(a, 2)
                       - minigrad.linalg.matrix_norm(a, -2), ((3, 4),), tolerance=2e-4),
     "cumprod_with_zeros": Case(lambda a: (a * on(a, [[1, 0, 1, 1], [1, 1, 1, 0]], a.dtype)).cumprod(1), ((2, 4),)),
