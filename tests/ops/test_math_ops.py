@@ -412,3 +412,15 @@ def test_in_place_binary_variants_match_torch(torch, name):
     assert getattr(ours, name)(minigrad.tensor(b)) is ours
     getattr(theirs, name)(torch.tensor(b))
     assert_same(ours, theirs, name)
+
+
+@pytest.mark.parametrize("name", ["sin", "erf", "exp2", "log1p", "reciprocal", "rsqrt", "deg2rad", "sinc"])
+def test_float_functions_of_integers_follow_the_default_dtype(torch, name):
+    minigrad.set_default_dtype(minigrad.float64)
+    torch.set_default_dtype(torch.float64)
+    try:
+        array = np.array([1, 2, 3])
+        assert_same(getattr(minigrad.tensor(array), name)(), getattr(torch.tensor(array), name)(), name)
+    finally:
+        minigrad.set_default_dtype(minigrad.float32)
+        torch.set_default_dtype(torch.float32)
