@@ -58,8 +58,10 @@ def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = 
     return input.mean(dim, keepdim, dtype, axis=axis)
 
 
-def var(input: Tensor, dim: Any = None, *, correction: Any = None, keepdim: bool = False,  # noqa: A002
-        unbiased: bool | None = None, axis: Any = None) -> Tensor:
+def var(input: Tensor, dim: Any = None, correction: Any = None, keepdim: bool = False,  # noqa: A002
+        unbiased: bool | None = None, *, axis: Any = None) -> Tensor:
+    """``torch.var``: ``correction`` is keyword-only there; a bool in its place is the old
+    ``unbiased`` argument (``torch.var(x, 0, False)``), which PyTorch still accepts."""
     return input.var(dim, correction, keepdim, unbiased, axis=axis)
 
 

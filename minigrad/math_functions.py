@@ -100,15 +100,20 @@ cumsum, cumprod, cummax, cummin = _method("cumsum"), _method("cumprod"), _method
 logcumsumexp = _method("logcumsumexp")
 
 
-def var_mean(input: Tensor, dim: Any = None, *, correction: Any = None, keepdim: bool = False,  # noqa: A002
+def var_mean(input: Tensor, dim: Any = None, correction: Any = None, keepdim: bool = False,  # noqa: A002
              unbiased: bool | None = None) -> tuple[Tensor, Tensor]:
-    """``(var, mean)`` over ``dim`` (PyTorch's ``torch.var_mean``)."""
+    """``(var, mean)`` over ``dim`` (PyTorch's ``torch.var_mean``; a bool third argument is the
+    old ``unbiased``)."""
+    if isinstance(correction, bool):
+        correction, unbiased = None, correction
     return input.var(dim, correction, keepdim, unbiased), input.mean(dim, keepdim)
 
 
-def std_mean(input: Tensor, dim: Any = None, *, correction: Any = None, keepdim: bool = False,  # noqa: A002
+def std_mean(input: Tensor, dim: Any = None, correction: Any = None, keepdim: bool = False,  # noqa: A002
              unbiased: bool | None = None) -> tuple[Tensor, Tensor]:
     """``(std, mean)`` over ``dim`` (PyTorch's ``torch.std_mean``)."""
+    if isinstance(correction, bool):
+        correction, unbiased = None, correction
     return input.std(dim, correction, keepdim, unbiased), input.mean(dim, keepdim)
 
 

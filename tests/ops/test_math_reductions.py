@@ -346,3 +346,13 @@ def test_axis_is_an_alias_of_dim_as_in_torch(torch, name):
 def test_dim_and_axis_together_are_refused():
     with pytest.raises(TypeError, match="alias"):
         minigrad.ones(2, 3).sum(0, axis=1)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, x: m.var(x, 0, False), lambda m, x: m.std(x, 1, True, True), lambda m, x: x.var(0, False, True),
+    lambda m, x: m.var_mean(x, 1, False)[0], lambda m, x: m.std_mean(x, 0, True, keepdim=True)[0],
+    lambda m, x: x.std(unbiased=False), lambda m, x: m.var(x, dim=1, correction=2),
+])
+def test_var_and_std_accept_the_old_unbiased_argument_as_torch(torch, call):
+    compare(torch, lambda x: call(minigrad, x), lambda x: call(torch, x), [values(3, (3, 4), "float64")],
+            what="var/std spelling")
