@@ -80,6 +80,16 @@ absolute = _method("abs")
 isnan, isinf, isfinite = _method("isnan"), _method("isinf"), _method("isfinite")
 isposinf, isneginf = _method("isposinf"), _method("isneginf")
 isclose, allclose, equal = _method("isclose"), _method("allclose"), _method("equal")
+clamp_min, clamp_max = _method("clamp_min"), _method("clamp_max")
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """Whether each element of ``elements`` is in ``test_elements`` (either may be a number)."""
+    from minigrad.ops.logic import isin as isin_of
+
+    return isin_of(elements, test_elements, assume_unique, invert)
+
+
 eq, ne, lt, le, gt, ge = _method("eq"), _method("ne"), _method("lt"), _method("le"), _method("gt"), _method("ge")
 greater, greater_equal = _method("greater"), _method("greater_equal")
 less, less_equal, not_equal = _method("less"), _method("less_equal"), _method("not_equal")

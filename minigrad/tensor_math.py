@@ -341,6 +341,14 @@ class MathMethods:
     def not_equal(self, other: Any) -> Any:
         return self != other
 
+    def clamp_min(self, min: Any) -> Any:  # noqa: A002
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Any:  # noqa: A002
+        return self.clamp(max=max)
+
+    clamp_min_, clamp_max_ = _in_place("clamp_min"), _in_place("clamp_max")
+
     def logical_not(self) -> Any:
         return logic.logical_not(self)
 

@@ -180,3 +180,14 @@ def shift(op: str, a: Any, b: Any, reflected: bool = False) -> Any:
     else:
         past = xp.where(value < 0, -1, 0).astype(dtype, copy=False)
     return _make(a, xp.where(too_far, past, shifted).astype(dtype, copy=False))
+
+
+def isin(elements: Any, test_elements: Any, assume_unique: bool = False, invert: bool = False) -> Any:
+    """Whether each element of ``elements`` is in ``test_elements`` (either may be a number)."""
+    from minigrad.tensor import Tensor
+
+    like = elements if isinstance(elements, Tensor) else test_elements
+    xp = like.backend.xp
+    values = elements._array if isinstance(elements, Tensor) else xp.asarray(elements)
+    tests = test_elements._array if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return _make(like, xp.isin(values, tests, assume_unique=assume_unique, invert=invert))

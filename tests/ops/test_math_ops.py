@@ -424,3 +424,13 @@ def test_float_functions_of_integers_follow_the_default_dtype(torch, name):
     finally:
         minigrad.set_default_dtype(minigrad.float32)
         torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, a, b: m.isin(a, b), lambda m, a, b: m.isin(a, b, invert=True),
+    lambda m, a, b: m.isin(a, 2), lambda m, a, b: m.isin(3, b),
+    lambda m, a, b: m.clamp_min(a, 1), lambda m, a, b: a.clamp_max(2), lambda m, a, b: a.float().clamp_min_(0.5),
+])
+def test_isin_and_clamp_min_max_match_torch(torch, call):
+    a, b = np.array([[1, 2, 3], [4, 2, 0]]), np.array([2, 3, 7])
+    compare(torch, lambda x, y: call(minigrad, x, y), lambda x, y: call(torch, x, y), [a, b], what="isin/clamp_min")
