@@ -107,6 +107,10 @@ class Backend:
     def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> Any:
         raise NotImplementedError
 
+    def poisson(self, rates: Any) -> Any:
+        """Poisson samples with the given rates (an array), in the rates' dtype."""
+        raise NotImplementedError
+
     # --- the few kernels whose spelling differs between libraries -----------------------
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         """``target[index] += values`` with repeated indices accumulated (numpy's ``add.at``)."""
@@ -116,7 +120,20 @@ class Backend:
         """A strided read-only view of all windows (as ``numpy.lib.stride_tricks``)."""
         raise NotImplementedError
 
-    def special(self, name: str) -> Any:
-        """The elementwise special function ``name`` (``"erf"``, ``"erfc"``, ``"erfinv"``): the
-        array libraries spell them outside their main module (``scipy.special``, ``cupyx``)."""
-        raise NotImplementedError
+    def erf(self, array: Any) -> Any:
+        """The error function elementwise (NumPy has none): array operations, ~1e-15 relative."""
+        from minigrad.backends.special import erf
+
+        return erf(self.xp, array)
+
+    def erfc(self, array: Any) -> Any:
+        """``1 - erf`` elementwise, accurate in the tail (array operations)."""
+        from minigrad.backends.special import erfc
+
+        return erfc(self.xp, array)
+
+    def erfinv(self, array: Any) -> Any:
+        """The inverse error function elementwise (array operations and Newton steps)."""
+        from minigrad.backends.special import erfinv
+
+        return erfinv(self.xp, array)

@@ -23,8 +23,8 @@ import numpy
 from minigrad.backends.base import Backend, BackendUnavailableError
 
 INSTALL_HINT = (
-    "pip install 'minigrad[cuda12]' or 'minigrad[cuda13]' matching your CUDA driver; "
-    "check with nvidia-smi"
+    "pip install cupy-cuda12x (or cupy-cuda13x) matching the CUDA version nvidia-smi shows; "
+    'from a minigrad checkout: pip install -e ".[cuda12]"'
 )
 
 # Set once the first CUDA backend of this process has made its GPU the current one.
@@ -65,10 +65,15 @@ def gpu_count(cupy: Any) -> int:
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as error:  # CUDARuntimeError: no driver, driver too old, no device...
+        if not nvidia_driver_found():
+            # Without libcuda CUDA's runtime reports "driver version is insufficient": say what is true.
+            raise BackendUnavailableError(
+                f"no NVIDIA driver found (libcuda cannot be loaded): CuPy {cupy.__version__} is installed, but a "
+                "CUDA GPU needs the NVIDIA driver. Install it (nvidia-smi then lists the GPU), or use --device cpu"
+            ) from None
         raise BackendUnavailableError(
-            f"CuPy {cupy.__version__} is installed but cannot use a CUDA GPU "
-            f"({error}). Check the NVIDIA driver with nvidia-smi; if the "
-            f"driver's CUDA version differs from CuPy's, {INSTALL_HINT}"
+            f"CuPy {cupy.__version__} is installed but cannot use a CUDA GPU ({error}). If the "
+            f"driver's CUDA version differs from CuPy's: {INSTALL_HINT}"
         ) from None
     if count < 1:
         raise BackendUnavailableError(
@@ -76,6 +81,18 @@ def gpu_count(cupy: Any) -> int:
             "check with nvidia-smi, or use --device cpu"
         )
     return count
+
+
+def nvidia_driver_found() -> bool:
+    """Whether the NVIDIA driver's library (libcuda.so.1, nvcuda.dll) can be loaded."""
+    import ctypes
+    import sys
+
+    try:
+        ctypes.CDLL("nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1")
+    except OSError:
+        return False
+    return True
 
 
 def unavailable_reason() -> str | None:
@@ -203,16 +220,14 @@ class CupyBackend(Backend):
         with self.activate("randint"):
             return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))
 
+    def poisson(self, rates: Any) -> Any:
+        with self.activate("poisson"):
+            return self.generator.poisson(rates).astype(rates.dtype)
+
     # --- the few kernels whose spelling differs between libraries -----------------------
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         with self.activate("scatter_add"):
             self._scatter_add(target, index, values)
-
-    def special(self, name: str) -> Any:
-        cupyx = _import_cupyx()
-        if not hasattr(getattr(cupyx, "scipy", None), "special"):
-            import cupyx.scipy.special  # noqa: F401  (a submodule: loaded on first use)
-        return getattr(cupyx.scipy.special, name)
 
     def sliding_window_view(
         self, array: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]
@@ -220,6 +235,30 @@ class CupyBackend(Backend):
         # Not cupy.lib.stride_tricks.sliding_window_view: CuPy 14's copies window_shape to the
         # GPU and reads it back to validate it, two host syncs per call (per conv and pool).
         return strided_windows(self.xp, array, window_shape, axis)
+
+    def erf(self, array: Any) -> Any:
+        try:
+            from cupyx.scipy.special import erf  # CuPy's elementwise kernel
+        except ImportError:  # a CuPy without cupyx.scipy: the array-op fallback
+            return super().erf(array)
+        with self.activate("erf"):
+            return erf(array).astype(array.dtype, copy=False)
+
+    def erfc(self, array: Any) -> Any:
+        try:
+            from cupyx.scipy.special import erfc
+        except ImportError:
+            return super().erfc(array)
+        with self.activate("erfc"):
+            return erfc(array).astype(array.dtype, copy=False)
+
+    def erfinv(self, array: Any) -> Any:
+        try:
+            from cupyx.scipy.special import erfinv
+        except ImportError:
+            return super().erfinv(array)
+        with self.activate("erfinv"):
+            return self.xp.where(array == 0, array, erfinv(array)).astype(array.dtype, copy=False)
 
 
 def strided_windows(xp: Any, array: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy
-from minigrad.backends import special as special_functions
 from minigrad.backends.base import Backend
 
 
@@ -57,14 +56,35 @@ class NumpyBackend(Backend):
     def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
         return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))
 
+    def poisson(self, rates: numpy.ndarray) -> numpy.ndarray:
+        return self.generator.poisson(rates).astype(rates.dtype)
+
     def scatter_add(self, target: numpy.ndarray, index: Any, values: numpy.ndarray) -> None:
         numpy.add.at(target, index, values)
-
-    def special(self, name: str) -> Any:
-        return getattr(special_functions, name)
 
     def sliding_window_view(
         self, array: numpy.ndarray, window_shape: tuple[int, ...], axis: tuple[int, ...]
     ) -> numpy.ndarray:
         return numpy.lib.stride_tricks.sliding_window_view(array, window_shape, axis=axis)
+
+    def erf(self, array: numpy.ndarray) -> numpy.ndarray:
+        try:  # SciPy's kernel when installed (not a dependency); else the array-op fallback
+            from scipy.special import erf
+        except ImportError:
+            return super().erf(array)
+        return erf(array).astype(array.dtype, copy=False)
+
+    def erfc(self, array: numpy.ndarray) -> numpy.ndarray:
+        try:
+            from scipy.special import erfc
+        except ImportError:
+            return super().erfc(array)
+        return erfc(array).astype(array.dtype, copy=False)
+
+    def erfinv(self, array: numpy.ndarray) -> numpy.ndarray:
+        try:
+            from scipy.special import erfinv
+        except ImportError:
+            return super().erfinv(array)
+        return numpy.where(array == 0, array, erfinv(array)).astype(array.dtype, copy=False)  # -0.0 kept
 

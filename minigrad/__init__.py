@@ -75,6 +75,7 @@ from minigrad.functions import (
     argmax,
     argmin,
     clamp,
+    clone,
     exp,
     flatten,
     log,
@@ -99,17 +100,115 @@ from minigrad.functions import (
     var,
     where,
 )
+
+# DLPack: zero-copy exchange with NumPy, CuPy and PyTorch (Tensor.__dlpack__ is the other way).
 from minigrad.generator import Generator
+from minigrad.interop import from_dlpack
 
 # Math: elementwise functions, predicates, bitwise ops, reductions, scans (their __all__, ~100
 # of torch's names; the methods are in minigrad/tensor_math.py), and minigrad.linalg's norms.
 from minigrad.math_functions import *  # noqa: F403
 from minigrad.math_functions import __all__ as _math_names
+from minigrad.memory_format import channels_last, contiguous_format, memory_format, preserve_format
 from minigrad.ops.composite import cat, stack
+from minigrad.ops.gather_scatter import (
+    argwhere,
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    put,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+)
+from minigrad.ops.layout import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    cartesian_prod,
+    chunk,
+    column_stack,
+    diag,
+    diag_embed,
+    diagonal,
+    dsplit,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    meshgrid,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    rot90,
+    row_stack,
+    select,
+    split,
+    swapaxes,
+    tensor_split,
+    tile,
+    trace,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+    unbind,
+    vsplit,
+    vstack,
+)
+from minigrad.ops.layout import movedim as moveaxis
+from minigrad.ops.layout import swapaxes as swapdims
+from minigrad.ops.products import (
+    addbmm,
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    cross,
+    dot,
+    einsum,
+    ger,
+    kron,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
+from minigrad.ops.sorting import (
+    argsort,
+    bincount,
+    bucketize,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
 from minigrad.printing import set_printoptions
+from minigrad.random_ops import bernoulli, multinomial, normal, poisson
 from minigrad.serialization import CheckpointError, load, save
 from minigrad.size import Size
 from minigrad.tensor import Tensor
+from minigrad.tensor_special import erf, expm1, log1p
 from minigrad.type_info import finfo, iinfo
 
 float = float32
@@ -133,7 +232,7 @@ def __getattr__(name: str) -> object:
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "autograd", "cuda", "nn", "optim", "device", "tensor", "from_numpy", "zeros",
+    "Tensor", "from_dlpack", "autograd", "cuda", "nn", "optim", "device", "tensor", "from_numpy", "zeros",
     "ones", "empty", "full", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm",
     "zeros_like", "ones_like", "empty_like", "randn_like", "rand_like", "full_like",
     "manual_seed", "get_rng_state", "set_rng_state", "no_grad", "enable_grad",
@@ -147,4 +246,17 @@ __all__ = [
     "accelerator", "dtype", "Size", "complex64", "complex128", "cfloat", "cdouble",
     "get_default_device", "set_default_device", "get_default_dtype", "set_default_dtype",
     "set_printoptions", "Generator", "finfo", "iinfo",
+    "erf", "expm1", "log1p",
+    # indexing, layout, sorting, products and sampling (issue 10)
+    "clone", "memory_format", "contiguous_format", "preserve_format", "channels_last",
+    "argwhere", "gather", "index_add", "index_copy", "index_fill", "index_select",
+    "masked_fill", "masked_scatter", "masked_select", "nonzero", "put", "scatter", "scatter_add",
+    "scatter_reduce", "take", "take_along_dim", "block_diag", "cartesian_prod", "chunk", "diag", "diag_embed",
+    "diagonal", "flip", "fliplr", "flipud", "meshgrid", "movedim", "moveaxis", "narrow", "repeat_interleave",
+    "roll", "rot90", "select", "split", "swapaxes", "swapdims", "tensor_split", "tile", "trace", "tril", "triu",
+    "unbind", "addbmm", "addmm", "addmv", "baddbmm", "bmm", "cross", "dot", "einsum", "ger", "kron", "mm", "mv",
+    "outer", "vdot", "argsort", "kthvalue", "median", "mode", "msort", "nanmedian", "sort", "topk", "unique",
+    "unique_consecutive", "bernoulli", "multinomial", "normal", "poisson", "index_put", "atleast_1d",
+    "atleast_2d", "atleast_3d", "column_stack", "dsplit", "dstack", "hsplit", "hstack", "row_stack", "tril_indices",
+    "triu_indices", "vsplit", "vstack", "tensordot", "bincount", "bucketize", "searchsorted",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from minigrad import math_functions as _math
+from minigrad import tensor_special as _special
 from minigrad.tensor import Tensor
 
 __all__ = [
@@ -13,8 +14,8 @@ __all__ = [
     "sinc", "softmax", "xlogy",
 ]
 
-erf, erfc, erfinv = _math.erf, _math.erfc, _math.erfinv
-exp2, expm1, log1p = _math.exp2, _math.expm1, _math.log1p
+erf, expm1, log1p = _special.erf, _special.expm1, _special.log1p
+erfc, erfinv, exp2 = _math.erfc, _math.erfinv, _math.exp2
 logit, logsumexp, sinc, xlogy = _math.logit, _math.logsumexp, _math.sinc, _math.xlogy
 round = _math.round  # noqa: A001
 

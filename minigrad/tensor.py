@@ -23,15 +23,20 @@ from minigrad.backends.dtypes import (
     bool_,
     check_array_dtype,
     default_float,
+    float32,
     floating_result,
     from_python_data,
     result_type,
 )
 from minigrad.device import device as Device
 from minigrad.errors import ArgumentError, DTypeError, EmptyReductionError, ShapeError, UnsupportedDTypeError
+from minigrad.interop import InteropMethods
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
+from minigrad.random_ops import RandomMethods
 from minigrad.size import Size
+from minigrad.tensor_indexing import IndexingMethods
 from minigrad.tensor_math import MathMethods, dim_or_axis
+from minigrad.tensor_special import SpecialMethods
 
 Scalar = int | float | bool
 
@@ -65,7 +70,7 @@ def _shape_arg(size: tuple) -> tuple[int, ...]:
         ) from None
 
 
-class Tensor(MathMethods):
+class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
     """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
 
     Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
@@ -261,9 +266,6 @@ class Tensor(MathMethods):
                 base._views = weakref.WeakSet()
             base._views.add(self)
 
-    def clone(self) -> Tensor:
-        return self * 1 if self.requires_grad else Tensor._make(self._array.copy(), self.backend)
-
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf and requires_grad:
             return self  # a non-leaf already requires grad (as PyTorch, not an error)
@@ -394,7 +396,7 @@ class Tensor(MathMethods):
     def bool(self) -> Tensor:
         return self.to("bool")
 
-    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+    def type(self, dtype: Any = None, non_blocking: builtins.bool = False) -> Any:
         """``x.type()`` is PyTorch's type name (``'minigrad.FloatTensor'``, on CUDA
         ``'minigrad.cuda.FloatTensor'``); ``x.type(dtype)`` converts, as ``x.to(dtype)``, and
         takes such a name as well (``x.type('minigrad.LongTensor')``)."""
@@ -406,14 +408,14 @@ class Tensor(MathMethods):
             return self.to(device, tensor_types.dtype_of_type_name(dtype))
         return self.to(dtype)
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self.dtype.kind == "f"
 
     # --- printing ------------------------------------------------------------------------
     def __repr__(self) -> str:
         return printing.tensor_repr(self)
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self.numel() != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
@@ -421,13 +423,13 @@ class Tensor(MathMethods):
             )
         return bool(self.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return builtins.float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return builtins.int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self.dtype.kind not in "iu" or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return builtins.int(self.item())
@@ -438,8 +440,8 @@ class Tensor(MathMethods):
     def backward(
         self,
         gradient: Tensor | None = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
+        retain_graph: builtins.bool | None = None,
+        create_graph: builtins.bool = False,
         inputs: Sequence[Tensor] | None = None,
     ) -> None:
         """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
@@ -460,7 +462,7 @@ class Tensor(MathMethods):
             return other
         return Tensor(other, device=self.backend.name)
 
-    def _promoted(self, other: Any, op: str, floating: bool = False) -> tuple[Tensor, Any]:
+    def _promoted(self, other: Any, op: str, floating: builtins.bool = False) -> tuple[Tensor, Any]:
         """Both operands of the binary op ``op`` in PyTorch's result dtype (``result_type``, the
         one place where promotion is decided; ``floating``: at least the default float, as for
         true division), after checking that their shapes broadcast."""
@@ -474,6 +476,10 @@ class Tensor(MathMethods):
             return _cast_operand(self, dtype, other), _cast_operand(other, dtype, self)
         if dtype.kind in "iu" and type(other) is builtins.int and op != "pow":
             other = _wrapped_integer(other, dtype)
+        if self._array.ndim == 0 and not isinstance(other, Tensor) and _widens_python_scalars(self.backend):
+            # NumPy 1.x (before NEP 50) computes a 0-d array (op) a Python number in float64 or
+            # int64; as a 0-d array of the result dtype, the number gives PyTorch's dtype.
+            other = Tensor._make(self.backend.asarray(other, dtype=dtype), self.backend)
         return _cast_operand(self, dtype, other), other
 
     def __add__(self, other: Any) -> Tensor:
@@ -619,10 +625,10 @@ class Tensor(MathMethods):
     def tanh(self) -> Tensor:
         return elementwise.Tanh.apply(self._floating())
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: builtins.int) -> Tensor:
         return composite.softmax(self, dim)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: builtins.int) -> Tensor:
         return composite.log_softmax(self, dim)
 
     # --- comparisons (not differentiable) ------------------------------------------------
@@ -662,13 +668,15 @@ class Tensor(MathMethods):
 
     # __invert__, &, |, ^, shifts, equal, allclose, any, all: in MathMethods (minigrad/tensor_math.py)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *,
+               axis: builtins.int | None = None) -> Tensor:
         return self._arg_extremum("argmax", dim_or_axis(dim, axis, "argmax"), keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *,
+               axis: builtins.int | None = None) -> Tensor:
         return self._arg_extremum("argmin", dim_or_axis(dim, axis, "argmin"), keepdim)
 
-    def _arg_extremum(self, op: str, dim: int | None, keepdim: bool) -> Tensor:
+    def _arg_extremum(self, op: str, dim: builtins.int | None, keepdim: builtins.bool) -> Tensor:
         _refuse_bool(op, self, f"{op}() of a bool input", ".int() conversion and then the")
         if dim is not None:
             dim = composite.dim_in_range(dim, self.ndim, op)
@@ -685,11 +693,11 @@ class Tensor(MathMethods):
 
     # --- reductions ----------------------------------------------------------------------
     # sum, mean, var, std, prod...: in MathMethods (minigrad/tensor_math.py)
-    def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
         dim = dim_or_axis(dim, axis, "amax")
         return reduction.Amax.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
         dim = dim_or_axis(dim, axis, "amin")
         return reduction.Amin.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
@@ -699,7 +707,7 @@ class Tensor(MathMethods):
     def minimum(self, other: Tensor) -> Tensor:
         return composite.minimum(self, other)
 
-    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+    def max(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)`` as in PyTorch."""
         dim = dim_or_axis(dim, axis, "max")
         if isinstance(dim, Tensor):
@@ -708,7 +716,7 @@ class Tensor(MathMethods):
             return reduction.Amax.apply(self, dim=None, keepdim=False, nan_wins=True)
         return composite.extremum_with_index(self, dim, keepdim, "max")
 
-    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+    def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Any:
         dim = dim_or_axis(dim, axis, "min")
         if isinstance(dim, Tensor):
             return composite.minimum(self, dim)
@@ -729,7 +737,11 @@ class Tensor(MathMethods):
         # Even to the same shape: a new view object, as in PyTorch (y = x.view(x.shape); y is not x).
         return shape.Reshape.apply(self, shape=new_shape)
 
-    view = reshape
+    def view(self, *shape_: Any) -> Tensor:
+        """``view(shape)`` (as ``reshape``) or ``view(dtype)``: the same bytes read as ``dtype``."""
+        if len(shape_) == 1 and not isinstance(shape_[0], (builtins.int, tuple, list)) and _is_dtype(shape_[0]):
+            return self._view_as_dtype(as_dtype(shape_[0]))
+        return self.reshape(*shape_)
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
@@ -737,7 +749,7 @@ class Tensor(MathMethods):
     def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         start = composite.dim_in_range(start_dim, self.ndim, "flatten")
         end = composite.dim_in_range(end_dim, self.ndim, "flatten")
         if start > end:
@@ -747,7 +759,7 @@ class Tensor(MathMethods):
         merged = _product(self.shape[start : end + 1])
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+    def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
         dim = dim % self.ndim
         return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1 :])
 
@@ -757,7 +769,7 @@ class Tensor(MathMethods):
         dims = reduction.normalize_dims(dim, self.ndim)
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: builtins.int) -> Tensor:
         if not -self.ndim - 1 <= dim <= self.ndim:
             raise IndexError(
                 f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims "
@@ -774,7 +786,7 @@ class Tensor(MathMethods):
         dims = tuple(d % self.ndim for d in dims)
         return shape.Permute.apply(self, dims=dims)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         order = list(range(self.ndim))
         order[dim0], order[dim1] = order[dim1], order[dim0]
         return self.permute(*order)
@@ -814,25 +826,6 @@ class Tensor(MathMethods):
         source = self if select is None else shape.GetItem.apply(self, key=select)
         return shape.GetItem.apply(source, key=rest)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        size = -(-self.shape[dim] // chunks)
-        return self.split(size, dim)
-
-    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        dim = dim % self.ndim
-        length = self.shape[dim]
-        if isinstance(split_size, builtins.int):
-            sizes = [builtins.min(split_size, length - s) for s in range(0, length, split_size)]
-        else:
-            sizes = list(split_size)
-        pieces, start = [], 0
-        for n in sizes:
-            index = [slice(None)] * self.ndim
-            index[dim] = slice(start, start + n)
-            pieces.append(self[tuple(index)])
-            start += n
-        return tuple(pieces)
-
     # --- in-place ops --------------------------------------------------------------------
     # Each in-place op is its out-of-place op plus one write. ``_inplace`` computes the result
     # (recorded like any op), writes it into this tensor's memory, bumps the storage's version
@@ -848,6 +841,13 @@ class Tensor(MathMethods):
                 f"{op}: a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with minigrad.no_grad():` or use the out-of-place op"
             )
+        for _, attrs in self._view[1] if self._view is not None else ():
+            if attrs.get("multi_output"):
+                raise RuntimeError(
+                    f"{op}: this tensor is a view returned by {attrs['multi_output']}(), a function that returns "
+                    "multiple views; as in PyTorch, such views cannot be modified in place while autograd "
+                    "records. Use the out-of-place op, or .clone() the view first"
+                )
         if self._view is not None and self._view[0].is_leaf and self._view[0].requires_grad:
             raise RuntimeError(
                 f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
@@ -1015,7 +1015,7 @@ class Tensor(MathMethods):
     def fill_(self, value: Any) -> Tensor:
         return self._put("fill_", Ellipsis, value)
 
-    def copy_(self, source: Any, non_blocking: bool = False) -> Tensor:
+    def copy_(self, source: Any, non_blocking: builtins.bool = False) -> Tensor:
         if isinstance(source, Tensor) and source.backend is not self.backend:
             source = source.to(self.backend.name)  # copy_ moves between devices, as in PyTorch
         if isinstance(source, Tensor) and not _broadcasts_into(source.shape, self.shape):
@@ -1026,20 +1026,48 @@ class Tensor(MathMethods):
         return self._put("copy_", Ellipsis, source)
 
     # --- factories on an existing tensor -------------------------------------------------
-    def new_zeros(self, *size: Any, dtype: Any = None) -> Tensor:
-        dtype = self.dtype if dtype is None else as_dtype(dtype)
-        return Tensor._make(self.backend.xp.zeros(_shape_arg(size), dtype=dtype), self.backend)
+    def _new(self, array: Any, device: Any, requires_grad: bool) -> Tensor:
+        result = Tensor._make(array, self.backend)
+        if device is not None and backends.get(device) is not self.backend:
+            result = Tensor._make(backends.get(device).asarray(array), backends.get(device))
+        return result.requires_grad_(True) if requires_grad else result
 
-    def new_ones(self, *size: Any, dtype: Any = None) -> Tensor:
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype and device unless given (as PyTorch)."""
         dtype = self.dtype if dtype is None else as_dtype(dtype)
-        return Tensor._make(self.backend.xp.ones(_shape_arg(size), dtype=dtype), self.backend)
+        return self._new(self.backend.xp.zeros(_shape_arg(size), dtype=dtype), device, requires_grad)
 
-    def new_full(self, size: Sequence[int], fill_value: Scalar, dtype: Any = None) -> Tensor:
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         dtype = self.dtype if dtype is None else as_dtype(dtype)
-        return Tensor._make(self.backend.xp.full(tuple(size), fill_value, dtype=dtype), self.backend)
+        return self._new(self.backend.xp.ones(_shape_arg(size), dtype=dtype), device, requires_grad)
 
-    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
-        return Tensor(data, dtype=dtype or self.dtype, device=self.backend.name)
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        return self._new(self.backend.xp.empty(_shape_arg(size), dtype=dtype), device, requires_grad)
+
+    def new_full(self, size: Sequence[int], fill_value: Scalar, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        return self._new(self.backend.xp.full(_shape_arg((size,)), fill_value, dtype=dtype), device, requires_grad)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype (not inferred from ``data``) and device."""
+        source = data.detach() if isinstance(data, Tensor) else data
+        result = Tensor(source, dtype=self.dtype if dtype is None else dtype, device=device or self.backend.name)
+        if isinstance(data, Tensor) and result._array is data._array:
+            result._array = result._array.copy()
+        return result.requires_grad_(True) if requires_grad else result
+
+
+def _is_dtype(value: Any) -> bool:
+    """A dtype object, a NumPy scalar type or a dtype name ('float32')."""
+    if isinstance(value, str):
+        return _is_dtype_name(value)
+    try:
+        as_dtype(value)
+        return True
+    except TypeError:
+        return False
 
 
 def _is_dtype_name(value: Any) -> bool:
@@ -1085,6 +1113,19 @@ def broadcast_shapes(a: Sequence[int], b: Sequence[int], op: str = "broadcast_sh
             )
         result.append(m if n == 1 else n)
     return tuple(result)
+
+
+_WIDENS_PYTHON_SCALARS: dict[Any, builtins.bool] = {}
+
+
+def _widens_python_scalars(backend: Any) -> builtins.bool:
+    """Whether ``backend``'s array library computes a 0-d float32 array times a Python number in
+    float64 (NumPy 1.x's value-based casting; NumPy 2 follows NEP 50 and keeps float32)."""
+    widens = _WIDENS_PYTHON_SCALARS.get(backend.xp)
+    if widens is None:
+        probe = backend.asarray(1, dtype=float32)
+        widens = _WIDENS_PYTHON_SCALARS[backend.xp] = (probe * 1).dtype != probe.dtype
+    return widens
 
 
 def _cast_operand(operand: Tensor, dtype: Any, other: Any) -> Tensor:

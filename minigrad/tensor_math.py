@@ -97,10 +97,7 @@ class MathMethods:
     atanh = arctanh = _float_function(unary.Atanh)
     log2 = _float_function(unary.Log2)
     log10 = _float_function(unary.Log10)
-    log1p = _float_function(unary.Log1p)
-    expm1 = _float_function(unary.Expm1)
     exp2 = _float_function(unary.Exp2)
-    erf = _float_function(unary.Erf)
     erfc = _float_function(unary.Erfc)
     erfinv = _float_function(unary.Erfinv)
 
@@ -110,9 +107,9 @@ class MathMethods:
     sinh_, cosh_ = _in_place("sinh"), _in_place("cosh")
     asinh_, acosh_, atanh_ = _in_place("asinh"), _in_place("acosh"), _in_place("atanh")
     arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
-    log2_, log10_, log1p_ = _in_place("log2"), _in_place("log10"), _in_place("log1p")
-    expm1_, exp2_ = _in_place("expm1"), _in_place("exp2")
-    erf_, erfc_, erfinv_ = _in_place("erf"), _in_place("erfc"), _in_place("erfinv")
+    log2_, log10_, exp2_ = _in_place("log2"), _in_place("log10"), _in_place("exp2")
+    erfc_, erfinv_ = _in_place("erfc"), _in_place("erfinv")
+    # erf, log1p, expm1 (and their _ forms) come from SpecialMethods (minigrad/tensor_special.py)
 
     def rsqrt(self) -> Any:
         return self.sqrt().reciprocal()

@@ -17,7 +17,8 @@ import minigrad
 def same_repr(torch: Any, array: np.ndarray, **kwargs: Any) -> None:
     mine = repr(minigrad.tensor(array, **kwargs))
     theirs = repr(torch.tensor(array, **kwargs)).replace("torch.", "minigrad.")
-    assert mine == theirs
+    if mine != theirs:  # "minigrad.float64" is 3 characters longer: a suffix may wrap where torch's fits
+        assert " ".join(mine.split()) == " ".join(theirs.split())
 
 
 CASES = {

@@ -16,10 +16,11 @@ from minigrad.ops import (
     reduction,
     scan,
     shape,
+    special,
     unary,
 )
 
 __all__ = [
     "arithmetic", "composite", "elementwise", "linalg", "reduction", "shape",
-    "binary", "decompositions", "logic", "norms", "numeric", "scan", "unary",
+    "special", "binary", "decompositions", "logic", "norms", "numeric", "scan", "unary",
 ]

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy
 from minigrad.backends import cupy_backend
-from minigrad.backends import special as numpy_special
 
 from minigrad import backends
 
@@ -263,6 +262,10 @@ class Generator:
         host = self.bit_generator.next_host_generator()
         return _wrap(numpy.asarray(host.integers(low, high, size=size)).astype(dtype))
 
+    def poisson(self, lam: Any = 1.0, size: Any = None) -> FakeArray:
+        host = self.bit_generator.next_host_generator()
+        return _wrap(numpy.asarray(host.poisson(_unwrap(lam), size)))
+
 
 def _default_rng(seed: int | None = None) -> Generator:
     return Generator(_FakeBitGenerator(seed))
@@ -315,9 +318,6 @@ def make_fake_cupy(device_count: int = 1, memory_limit: int | None = None) -> tu
 
     cupyx = types.ModuleType("cupyx")
     cupyx.scatter_add = scatter_add
-    cupyx.scipy = types.SimpleNamespace(special=types.SimpleNamespace(
-        **{name: _device_function(getattr(numpy_special, name)) for name in ("erf", "erfc", "erfinv")}
-    ))
     return cupy, cupyx
 
 
