@@ -410,8 +410,10 @@ class MathMethods:
     # --- reductions ------------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:
         """Integers and booleans are summed in int64, as PyTorch; ``dtype`` casts first."""
-        source = _cast_for(self, dtype, integer_default=True)
-        dims = reduction.normalize_dims(dim_or_axis(dim, axis, "sum"), self.ndim)
+        if axis is not None:
+            dim = dim_or_axis(dim, axis, "sum")
+        source = self if dtype is None and self._array.dtype.kind == "f" else _cast_for(self, dtype, True)
+        dims = None if dim is None else reduction.normalize_dims(dim, self.ndim)  # the hot path: sum()
         return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
 
     def mean(self, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Any:

@@ -127,6 +127,8 @@ def safe_sqrt(x: Any) -> Any:
     """``sqrt(x)`` whose gradient is 0 where ``x == 0`` (PyTorch's ``std`` backward masks the
     ``grad / (2 * 0)`` there), not ``inf * 0 = nan``."""
     zero = x.detach()._array == 0
+    if not zero.any():
+        return x.sqrt()
     return where(zero, 0.0, where(zero, 1.0, x).sqrt())
 
 
