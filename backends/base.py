@@ -125,3 +125,15 @@ class Backend:
         from minigrad.backends.special import erf
 
         return erf(self.xp, array)
+
+    def erfc(self, array: Any) -> Any:
+        """``1 - erf`` elementwise, accurate in the tail (array operations)."""
+        from minigrad.backends.special import erfc
+
+        return erfc(self.xp, array)
+
+    def erfinv(self, array: Any) -> Any:
+        """The inverse error function elementwise (array operations and Newton steps)."""
+        from minigrad.backends.special import erfinv
+
+        return erfinv(self.xp, array)

@@ -244,6 +244,22 @@ class CupyBackend(Backend):
         with self.activate("erf"):
             return erf(array).astype(array.dtype, copy=False)
 
+    def erfc(self, array: Any) -> Any:
+        try:
+            from cupyx.scipy.special import erfc
+        except ImportError:
+            return super().erfc(array)
+        with self.activate("erfc"):
+            return erfc(array).astype(array.dtype, copy=False)
+
+    def erfinv(self, array: Any) -> Any:
+        try:
+            from cupyx.scipy.special import erfinv
+        except ImportError:
+            return super().erfinv(array)
+        with self.activate("erfinv"):
+            return self.xp.where(array == 0, array, erfinv(array)).astype(array.dtype, copy=False)
+
 
 def strided_windows(xp: Any, array: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:
     """``sliding_window_view(array, window_shape, axis)`` built with ``as_strided``.

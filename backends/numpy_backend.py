@@ -74,3 +74,17 @@ class NumpyBackend(Backend):
             return super().erf(array)
         return erf(array).astype(array.dtype, copy=False)
 
+    def erfc(self, array: numpy.ndarray) -> numpy.ndarray:
+        try:
+            from scipy.special import erfc
+        except ImportError:
+            return super().erfc(array)
+        return erfc(array).astype(array.dtype, copy=False)
+
+    def erfinv(self, array: numpy.ndarray) -> numpy.ndarray:
+        try:
+            from scipy.special import erfinv
+        except ImportError:
+            return super().erfinv(array)
+        return numpy.where(array == 0, array, erfinv(array)).astype(array.dtype, copy=False)  # -0.0 kept
+

@@ -18,7 +18,7 @@ if _os.path.isfile(_os.path.join(_checkout, "pyproject.toml")) and _os.path.isfi
     __path__.append(_checkout)  # noqa: F821  (a package's search path)
 
 # nn, optim and accelerator are usable right after `import minigrad`, as torch's are.
-from minigrad import accelerator, autograd, cuda, nn, optim
+from minigrad import accelerator, autograd, cuda, linalg, nn, optim, special
 from minigrad.autograd import (
     enable_grad,
     inference_mode,
@@ -104,6 +104,11 @@ from minigrad.functions import (
 # DLPack: zero-copy exchange with NumPy, CuPy and PyTorch (Tensor.__dlpack__ is the other way).
 from minigrad.generator import Generator
 from minigrad.interop import from_dlpack
+
+# Math: elementwise functions, predicates, bitwise ops, reductions, scans (their __all__, ~100
+# of torch's names; the methods are in minigrad/tensor_math.py), and minigrad.linalg's norms.
+from minigrad.math_functions import *  # noqa: F403
+from minigrad.math_functions import __all__ as _math_names
 from minigrad.memory_format import channels_last, contiguous_format, memory_format, preserve_format
 from minigrad.ops.composite import cat, stack
 from minigrad.ops.gather_scatter import (
@@ -237,7 +242,7 @@ __all__ = [
     "float", "double", "half", "long", "int", "abs", "amax", "amin", "argmax", "argmin", "clamp",
     "exp", "flatten", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "sum", "tanh",
-    "transpose", "unsqueeze", "var", "where",
+    "transpose", "unsqueeze", "var", "where", "linalg", "special", *_math_names,
     "accelerator", "dtype", "Size", "complex64", "complex128", "cfloat", "cdouble",
     "get_default_device", "set_default_device", "get_default_dtype", "set_default_dtype",
     "set_printoptions", "Generator", "finfo", "iinfo",

@@ -48,40 +48,45 @@ def log_softmax(input: Tensor, dim: int) -> Tensor:  # noqa: A002
     return input.log_softmax(dim)
 
 
-def sum(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001, A002
-    return input.sum(dim, keepdim)
+def sum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,  # noqa: A001, A002
+        axis: Any = None) -> Tensor:
+    return input.sum(dim, keepdim, dtype, axis=axis)
 
 
-def mean(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.mean(dim, keepdim)
+def mean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,  # noqa: A002
+         axis: Any = None) -> Tensor:
+    return input.mean(dim, keepdim, dtype, axis=axis)
 
 
-def var(input: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.var(dim, correction=correction, keepdim=keepdim)
+def var(input: Tensor, dim: Any = None, correction: Any = None, keepdim: bool = False,  # noqa: A002
+        unbiased: bool | None = None, *, axis: Any = None) -> Tensor:
+    """``torch.var``: ``correction`` is keyword-only there; a bool in its place is the old
+    ``unbiased`` argument (``torch.var(x, 0, False)``), which PyTorch still accepts."""
+    return input.var(dim, correction, keepdim, unbiased, axis=axis)
 
 
-def max(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
-    return input.max(dim, keepdim)
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001, A002
+    return input.max(dim, keepdim, axis=axis)
 
 
-def min(input: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
-    return input.min(dim, keepdim)
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:  # noqa: A001, A002
+    return input.min(dim, keepdim, axis=axis)
 
 
-def amax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.amax(dim, keepdim)
+def amax(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A002
+    return input.amax(dim, keepdim, axis=axis)
 
 
-def amin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.amin(dim, keepdim)
+def amin(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A002
+    return input.amin(dim, keepdim, axis=axis)
 
 
-def argmax(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.argmax(dim, keepdim)
+def argmax(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A002
+    return input.argmax(dim, keepdim, axis=axis)
 
 
-def argmin(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    return input.argmin(dim, keepdim)
+def argmin(input: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:  # noqa: A002
+    return input.argmin(dim, keepdim, axis=axis)
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002

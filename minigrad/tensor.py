@@ -35,6 +35,7 @@ from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, 
 from minigrad.random_ops import RandomMethods
 from minigrad.size import Size
 from minigrad.tensor_indexing import IndexingMethods
+from minigrad.tensor_math import MathMethods, dim_or_axis
 from minigrad.tensor_special import SpecialMethods
 
 Scalar = int | float | bool
@@ -69,7 +70,7 @@ def _shape_arg(size: tuple) -> tuple[int, ...]:
         ) from None
 
 
-class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
+class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
     """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
 
     Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
@@ -578,8 +579,8 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
             broadcast_shapes(self.shape[:-2], other.shape[:-2], op)
         return linalg.MatMul.apply(self, other)
 
-    add, sub, mul, div, pow = __add__, __sub__, __mul__, __truediv__, __pow__
-    multiply, subtract, divide, true_divide = mul, sub, div, div
+    add, sub, mul, pow = __add__, __sub__, __mul__, __pow__
+    multiply, subtract, true_divide = mul, sub, __truediv__  # div, divide: in MathMethods (rounding_mode)
 
     def neg(self) -> Tensor:
         return -self
@@ -593,23 +594,19 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
     def sqrt(self) -> Tensor:
         return elementwise.Sqrt.apply(self._floating())
 
-    def rsqrt(self) -> Tensor:
-        return self.sqrt().reciprocal()
-
-    def reciprocal(self) -> Tensor:
-        return 1.0 / self
-
-    def square(self) -> Tensor:
-        return self**2 if self.dtype.kind == "b" else self * self  # bool squares to int64, as PyTorch
-
     def abs(self) -> Tensor:
         if self.dtype.kind == "b":
             raise _no_bool_kernel("abs", "abs_cpu", ".int()")
         return elementwise.Abs.apply(self)
 
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         if min is None and max is None:
             raise ArgumentError("clamp: At least one of min and max must not be None")
+        min, max = (None if v is None else self._operand(v) for v in (min, max))  # noqa: A001  (NumPy scalars too)
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            from minigrad.ops.numeric import clamp_with_tensors
+
+            return clamp_with_tensors(self, min, max)
         source = self
         if self.dtype.kind != "f" and builtins.any(isinstance(v, builtins.float) for v in (min, max)):
             source = self.to(default_float())  # as PyTorch: float bounds give a float result
@@ -637,12 +634,17 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
     # --- comparisons (not differentiable) ------------------------------------------------
     def _compare(self, other: Any, operator: str) -> Tensor:
         other = self._operand(other)
-        other_data = other._array if isinstance(other, Tensor) else other
+        # In PyTorch's result dtype (``uint8_tensor >= -1`` compares with -1 wrapped to 255,
+        # where NumPy would compare the numbers).
+        dtype = result_type(self, other)
         if isinstance(other, Tensor):
             common_backend([self, other], operator)
             if other.shape != self.shape:
                 broadcast_shapes(self.shape, other.shape, operator.strip("_"))
-        return Tensor._make(getattr(self._array, operator)(other_data), self.backend)
+            other_data = other._array.astype(dtype, copy=False)
+        else:
+            other_data = self.backend.xp.asarray(other).astype(dtype)
+        return Tensor._make(getattr(self._array.astype(dtype, copy=False), operator)(other_data), self.backend)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, "__eq__")
@@ -664,35 +666,15 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def __invert__(self) -> Tensor:
-        _refuse_float_bitwise("bitwise_not", self)
-        return Tensor._make(~self._array, self.backend)
+    # __invert__, &, |, ^, shifts, equal, allclose, any, all: in MathMethods (minigrad/tensor_math.py)
 
-    def __and__(self, other: Tensor) -> Tensor:
-        _refuse_float_bitwise("bitwise_and", self, other)
-        return self._compare(other, "__and__")
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *,
+               axis: builtins.int | None = None) -> Tensor:
+        return self._arg_extremum("argmax", dim_or_axis(dim, axis, "argmax"), keepdim)
 
-    def __or__(self, other: Tensor) -> Tensor:
-        _refuse_float_bitwise("bitwise_or", self, other)
-        return self._compare(other, "__or__")
-
-    def equal(self, other: Tensor) -> builtins.bool:
-        return self.shape == other.shape and bool(self.backend.xp.all(self._array == other._array))
-
-    def allclose(self, other: Tensor, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8) -> builtins.bool:
-        return bool(self.backend.xp.allclose(self._array, other._array, rtol=rtol, atol=atol))
-
-    def any(self) -> Tensor:
-        return Tensor._make(self._array.any(), self.backend)
-
-    def all(self) -> Tensor:
-        return Tensor._make(self._array.all(), self.backend)
-
-    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        return self._arg_extremum("argmax", dim, keepdim)
-
-    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
-        return self._arg_extremum("argmin", dim, keepdim)
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False, *,
+               axis: builtins.int | None = None) -> Tensor:
+        return self._arg_extremum("argmin", dim_or_axis(dim, axis, "argmin"), keepdim)
 
     def _arg_extremum(self, op: str, dim: builtins.int | None, keepdim: builtins.bool) -> Tensor:
         _refuse_bool(op, self, f"{op}() of a bool input", ".int() conversion and then the")
@@ -710,33 +692,13 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
         return Tensor._make(result, self.backend)
 
     # --- reductions ----------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Tensor:
-        source = self
-        if dtype is not None and as_dtype(dtype) != self.dtype:
-            # Cast directly, not with .to(): .to() on a leaf gives a new leaf, cutting the graph.
-            source = shape.Cast.apply(self, dtype=as_dtype(dtype))
-        elif dtype is None and source.dtype.kind in "biu" and source.dtype != as_dtype("int64"):
-            source = source.to("int64")  # PyTorch sums integers and booleans as int64
-        dims = reduction.normalize_dims(dim, self.ndim)
-        return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
-
-    def mean(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
-        return composite.mean(self, dim, keepdim)
-
-    def var(self, dim: Any = None, correction: builtins.int = 1, keepdim: builtins.bool = False,
-            unbiased: builtins.bool | None = None) -> Tensor:
-        if unbiased is not None:
-            correction = 1 if unbiased else 0
-        return composite.var(self, dim, correction, keepdim)
-
-    def std(self, dim: Any = None, correction: builtins.int = 1, keepdim: builtins.bool = False,
-            unbiased: builtins.bool | None = None) -> Tensor:
-        return self.var(dim, correction, keepdim, unbiased).sqrt()
-
-    def amax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+    # sum, mean, var, std, prod...: in MathMethods (minigrad/tensor_math.py)
+    def amax(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
+        dim = dim_or_axis(dim, axis, "amax")
         return reduction.Amax.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Tensor:
+        dim = dim_or_axis(dim, axis, "amin")
         return reduction.Amin.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
     def maximum(self, other: Tensor) -> Tensor:
@@ -745,15 +707,17 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
     def minimum(self, other: Tensor) -> Tensor:
         return composite.minimum(self, other)
 
-    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)`` as in PyTorch."""
+        dim = dim_or_axis(dim, axis, "max")
         if isinstance(dim, Tensor):
             return composite.maximum(self, dim)
         if dim is None:
             return reduction.Amax.apply(self, dim=None, keepdim=False, nan_wins=True)
         return composite.extremum_with_index(self, dim, keepdim, "max")
 
-    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: builtins.bool = False, *, axis: Any = None) -> Any:
+        dim = dim_or_axis(dim, axis, "min")
         if isinstance(dim, Tensor):
             return composite.minimum(self, dim)
         if dim is None:
@@ -979,9 +943,6 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
     def mul_(self, other: Any) -> Tensor:
         return self.__imul__(other)
 
-    def div_(self, other: Any) -> Tensor:
-        return self.__itruediv__(other)
-
     def pow_(self, exponent: Any) -> Tensor:
         return self._inplace("pow_", lambda: self**exponent, (exponent,))
 
@@ -1195,17 +1156,6 @@ def _refuse_bool_subtraction(tensor: Tensor, other: Any) -> None:
             "sub: Subtraction, the `-` operator, with a bool tensor is not supported (as in PyTorch); "
             "if you are trying to invert a mask, use the `~` or logical_not() operator instead"
         )
-
-
-def _refuse_float_bitwise(op: str, *operands: Any) -> None:
-    """Bitwise ops exist for integers and bools only (PyTorch: NotImplementedError)."""
-    for x in operands:
-        if isinstance(x, builtins.float) or (isinstance(x, Tensor) and x.dtype.kind in "fc"):
-            kind = "Float" if isinstance(x, builtins.float) or x.dtype.kind == "f" else "Complex"
-            raise UnsupportedDTypeError(
-                f"{op}: \"{op}_cpu\" not implemented for '{kind}' (as in PyTorch); bitwise ops take "
-                "integer or bool tensors (for masks, compare first: (x > 0) & (y > 0))"
-            )
 
 
 def _wrapped_integer(value: int, dtype: Any) -> int:

@@ -23,6 +23,7 @@ CORE_OP_MODULES = {
     "minigrad.ops.shape", "minigrad.ops.linalg", "minigrad.ops.composite", "minigrad.ops.fold",
     "minigrad.ops.special",
     "minigrad.ops.strided", "minigrad.ops.gather_scatter",
+    "minigrad.ops.unary", "minigrad.ops.binary", "minigrad.ops.scan", "minigrad.ops.decompositions",
 }
 SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -59,6 +60,10 @@ def leaf(rng, shape_, kind="any"):
         values = rng.uniform(0.5, 2.0, shape_)
     elif kind == "nonzero":
         values = rng.choice([-1.0, 1.0], shape_) * rng.uniform(0.2, 2.0, shape_)
+    elif kind == "unit":  # inside (-1, 1), away from its ends (asin, atanh, erfinv)
+        values = rng.uniform(-0.9, 0.9, shape_)
+    elif kind == "above_one":  # acosh
+        values = rng.uniform(1.2, 3.0, shape_)
     elif kind == "distinct":  # no ties, neighbours further apart than gradcheck's eps
         count = int(np.prod(shape_))
         values = (rng.permutation(count) * 0.5 + rng.uniform(0, 0.1)).reshape(shape_)
@@ -129,6 +134,76 @@ case("tanh")(_unary(lambda a: a.tanh()))
 case("erf")(_unary(lambda a: a.erf()))
 case("log1p")(_unary(lambda a: a.log1p(), "positive"))
 case("expm1")(_unary(lambda a: a.expm1()))
+
+
+# minigrad.ops.unary: the table of elementwise functions, then the piecewise-constant ones
+for _name, _kind in [("sin", "any"), ("cos", "any"), ("tan", "unit"), ("asin", "unit"), ("acos", "unit"),
+                     ("atan", "any"), ("sinh", "any"), ("cosh", "any"), ("asinh", "any"),
+                     ("acosh", "above_one"), ("atanh", "unit"), ("log2", "positive"), ("log10", "positive"),
+                     ("exp2", "any"), ("erfc", "any"),
+                     ("erfinv", "unit"), ("sign", "nonzero"), ("floor", "any"), ("ceil", "any"),
+                     ("trunc", "any")]:
+    case(_name)(_unary(lambda a, name=_name: getattr(a, name)(), _kind))
+
+
+@case("round")
+def _round(draw):
+    decimals = draw(st.sampled_from([0, 1, -1]))
+    return (lambda a: a.round(decimals=decimals) * a), [leaf(draw(rngs), draw(shapes))], {}
+
+
+case("atan2")(_binary(lambda a, b: minigrad.atan2(a, b), kind_b="nonzero"))
+case("hypot")(_binary(lambda a, b: minigrad.hypot(a, b), kind_b="nonzero"))
+case("fmod")(_binary(lambda a, b: minigrad.fmod(a, b), kind_b="nonzero"))
+case("remainder")(_binary(lambda a, b: a % b, kind_b="nonzero"))
+case("div_rounded")(_binary(lambda a, b: a * (a // b) + minigrad.div(a, b, rounding_mode="trunc"), kind_b="nonzero"))
+
+
+@case("cumsum")
+def _cumsum(draw):
+    shape_ = draw(shapes)
+    dim = draw(st.integers(-max(len(shape_), 1), max(len(shape_), 1) - 1))
+    return (lambda a: a.cumsum(dim)), [leaf(draw(rngs), shape_)], {}
+
+
+@case("cumprod")
+def _cumprod(draw):
+    shape_ = draw(shapes_at_least_1d)
+    dim = draw(st.integers(-len(shape_), len(shape_) - 1))
+    rng = draw(rngs)
+    values = rng.uniform(-2.0, 2.0, shape_)
+    values[rng.random(shape_) < draw(st.sampled_from([0.0, 0.3]))] = 0.0  # exact zeros: PyTorch's special case
+    x = minigrad.tensor(values, requires_grad=True)
+    return (lambda a: a.cumprod(dim)), [x], {}
+
+
+@case("cumulative_extremum")
+def _cumulative_extremum(draw):
+    shape_ = draw(shapes_at_least_1d)
+    dim = draw(st.integers(-len(shape_), len(shape_) - 1))
+    op = draw(st.sampled_from(["cummax", "cummin"]))
+    x = leaf(draw(rngs), shape_, "distinct")  # no ties closer than gradcheck's step
+    return (lambda a: getattr(a, op)(dim).values), [x], {}
+
+
+@case("svd")
+def _svd(draw):
+    # Well separated singular values (the gradients of U and V divide by their gaps), and a
+    # function of U and V that does not depend on their signs (U * U), as any loss must.
+    rng = draw(rngs)
+    batch = tuple(draw(st.lists(st.integers(1, 2), max_size=1)))
+    m, n = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    k = min(m, n)
+    left = np.linalg.qr(rng.standard_normal(batch + (m, k)))[0]
+    right = np.linalg.qr(rng.standard_normal(batch + (n, k)))[0]
+    values = np.array([3.0, 2.0, 1.0][:k])
+    a = minigrad.tensor((left * values) @ np.swapaxes(right, -1, -2), requires_grad=True)
+
+    def sign_free_parts(t):
+        u, s, vh = minigrad.linalg.svd(t, full_matrices=False)
+        return minigrad.cat([(u * u).reshape(-1), (vh * vh).reshape(-1), s.reshape(-1)])
+
+    return sign_free_parts, [a], {}
 
 
 @case("clamp")
