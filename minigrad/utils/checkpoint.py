@@ -44,35 +44,46 @@ class _Checkpoint(Function):
 
     @staticmethod
     def forward(ctx: Any, function: Callable, preserve_rng_state: bool, kwargs: dict, count: int, *args: Any) -> Any:
-        from minigrad import get_rng_state
-
         args, ctx.extra = args[:count], len(args) - count
         ctx.run_function, ctx.kwargs, ctx.args = function, kwargs, args
-        ctx.rng_state = get_rng_state() if preserve_rng_state else None
+        ctx.rng_state = _rng_states(args) if preserve_rng_state else None
         output = function(*args, **kwargs)  # Function.apply runs forward without recording
         ctx.single = not isinstance(output, tuple)
         return output
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
-        from minigrad import get_rng_state, set_rng_state
         from minigrad.tensor import Tensor
 
         inputs = [a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a for a in ctx.args]
-        saved_state = get_rng_state()
+        now = _rng_states(ctx.args)
         if ctx.rng_state is not None:
-            set_rng_state(ctx.rng_state)
+            _set_rng_states(ctx.rng_state)
         try:
             with enable_grad():
                 outputs = ctx.run_function(*inputs, **ctx.kwargs)
         finally:
-            set_rng_state(saved_state)
+            _set_rng_states(now)
         outputs = (outputs,) if ctx.single else tuple(outputs)
         pairs = [(o, g) for o, g in zip(outputs, grads) if isinstance(o, Tensor) and o.requires_grad and g is not None]
         if pairs:
             _backward([o for o, _ in pairs], [g for _, g in pairs])
         input_grads = tuple(a.grad if isinstance(a, Tensor) and a.requires_grad else None for a in inputs)
         return (None, None, None, None, *input_grads, *(None,) * ctx.extra)
+
+
+def _rng_states(args: tuple) -> dict:
+    """The random state of the CPU and of every device an input lives on (as PyTorch)."""
+    from minigrad import backends
+    from minigrad.tensor import Tensor
+
+    devices = {backends.get("cpu")} | {a.backend for a in args if isinstance(a, Tensor)}
+    return {backend: backend.get_rng_state() for backend in devices}
+
+
+def _set_rng_states(states: dict) -> None:
+    for backend, state in states.items():
+        backend.set_rng_state(state)
 
 
 def checkpoint_sequential(functions: Any, segments: int, input: Any, use_reentrant: bool | None = None,  # noqa: A002

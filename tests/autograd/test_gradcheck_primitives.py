@@ -98,6 +98,15 @@ case("sub")(_binary(lambda a, b: a - b))
 case("mul")(_binary(lambda a, b: a * b))
 case("div")(_binary(lambda a, b: a / b, kind_b="nonzero"))
 case("maximum")(_binary(lambda a, b: minigrad.maximum(a, b)))  # random floats: no ties
+
+
+@case("checkpoint")
+def _checkpoint(draw):
+    from minigrad.utils.checkpoint import checkpoint
+
+    return (lambda a: checkpoint(lambda t: t.tanh() * t, a, use_reentrant=False)), [leaf(draw(rngs), draw(shapes))], {}
+
+
 case("minimum")(_binary(lambda a, b: minigrad.minimum(a, b)))
 
 

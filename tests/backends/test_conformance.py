@@ -26,6 +26,7 @@ from minigrad import backends, optim
 from minigrad.autograd import primitives
 from minigrad.ops import shape as shape_ops
 from minigrad.ops.composite import pad
+from minigrad.utils.checkpoint import checkpoint
 
 DEVICES = [
     pytest.param("cpu", id="cpu"),
@@ -175,6 +176,7 @@ CASES: dict[str, Case] = {
     "mean_var": Case(lambda a: a.mean(1) + a.var(0).sum(), ((4, 5),)),
     "maximum": Case(lambda a, b: minigrad.maximum(a, b), ((3, 4), (3, 4))),
     "minimum": Case(lambda a, b: minigrad.minimum(a, b), ((3, 4), (3, 4))),
+    "checkpoint": Case(lambda a: checkpoint(lambda t: t.tanh() * t, a, use_reentrant=False), ((3, 4),)),
     "max_with_indices": Case(lambda a: a.max(1).values * 2, ((3, 4),)),
     "std_scalar_ops": Case(lambda a: (a.std() + 1) * a / 2 - 3, ((3, 4),)),
     "nll_loss": Case(lambda x: F.nll_loss(x.log_softmax(1), on(x, [2, 0, 1])), ((3, 4),)),
