@@ -1,0 +1,70 @@
+"""Real PyTorch tutorials, ported by renaming their imports only (scripts/ holds PyTorch's code;
+``port`` rewrites the import lines), run as programs: each runs to the end under minigrad and
+trains as it does under PyTorch (the same printed steps, losses of the same size)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import mnist_dir
+
+SCRIPTS = Path(__file__).parent / "scripts"
+RENAMES = [
+    (r"^import torch$", "import minigrad as torch"),
+    (r"^import torch\.nn as nn$", "import minigrad.nn as nn"),
+    (r"^import torch\.nn\.functional as F$", "import minigrad.nn.functional as F"),
+    (r"^import torch\.optim as optim$", "import minigrad.optim as optim"),
+    (r"^from torch import (.*)$", r"from minigrad import \1"),
+    (r"^from torch\.utils\.data import (.*)$", r"from minigrad.utils.data import \1"),
+]
+
+
+def port(source: str) -> str:
+    """The script with only its import lines renamed from torch to minigrad."""
+    lines = []
+    for line in source.splitlines():
+        for pattern, replacement in RENAMES:
+            line = re.sub(pattern, replacement, line)
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def run(source: str, tmp_path: Path, name: str, *args: str) -> list[str]:
+    path = tmp_path / name
+    path.write_text(source)
+    done = subprocess.run([sys.executable, str(path), *args], capture_output=True, text=True, timeout=600,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, f"{name} failed:\n{done.stderr[-3000:]}"
+    return done.stdout.splitlines()
+
+
+def numbers(lines: list[str], prefix: str) -> list[float]:
+    """The last number on each printed line that starts with ``prefix`` (a step's loss)."""
+    return [float(line.split()[-1]) for line in lines if line.startswith(prefix)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", ["blitz_neural_network.py", "polynomial_fits.py", "what_is_torch_nn_really.py"])
+def test_a_pytorch_tutorial_runs_with_its_imports_renamed(torch, tmp_path, script):
+    source = (SCRIPTS / script).read_text()
+    ported = port(source)
+    assert "import torch" not in ported.replace("import minigrad as torch", "")
+    args = [str(mnist_dir())] if "nn_really" in script else []
+    theirs = run(source, tmp_path, "theirs_" + script, *args)
+    ours = run(ported, tmp_path, "ours_" + script, *args)
+    assert ours[-1] == theirs[-1] == "OK"
+    if script == "polynomial_fits.py":
+        # the same steps are printed, and each fit ends with a loss of the same size as PyTorch's
+        for step in ("1999", "2999"):
+            mine, reference = numbers(ours, step), numbers(theirs, step)
+            assert len(mine) == len(reference) > 0
+            for a, b in zip(mine, reference):
+                assert a < 3 * b + 50, (step, mine, reference)
+    if script == "what_is_torch_nn_really.py":
+        mine, reference = numbers(ours, "1 "), numbers(theirs, "1 ")  # validation loss after epoch 2
+        assert len(mine) == len(reference) == 1 and mine[0] < 1.5 * reference[0]
