@@ -62,20 +62,25 @@ class Kernels:
 
 
 def cpu_kernels(prefer: str | None = None) -> Kernels:
-    """The CPU's kernels.
+    """The CPU's kernels: numba's where numba is installed, else the NumPy ones.
 
-    ``prefer`` (default ``$MINIGRAD_KERNELS``): ``"numpy"`` or ``"reference"`` (no fast
-    realisations at all), to compare or to debug.
+    ``prefer`` (default ``$MINIGRAD_KERNELS``): ``"numba"``, ``"numpy"`` or ``"reference"``
+    (no fast realisations at all), to compare or to debug.
     """
     import os
 
     from minigrad.backends.kernels.array_kernels import ArrayKernels
 
-    choice = (prefer or os.environ.get("MINIGRAD_KERNELS", "") or "numpy").lower()
+    choice = (prefer or os.environ.get("MINIGRAD_KERNELS", "") or "numba").lower()
     if choice == "reference":
         return Kernels()
-    if choice != "numpy":
-        raise ValueError(f"MINIGRAD_KERNELS={choice!r}: use 'numpy' or 'reference'")
+    if choice not in ("numba", "numpy"):
+        raise ValueError(f"MINIGRAD_KERNELS={choice!r}: use 'numba', 'numpy' or 'reference'")
+    if choice == "numba":
+        from minigrad.backends.kernels import numba_kernels
+
+        if numba_kernels.available():
+            return numba_kernels.NumbaKernels(block_bytes=CPU_BLOCK_BYTES)
     return ArrayKernels(block_bytes=CPU_BLOCK_BYTES)
 
 

@@ -14,8 +14,7 @@ Convolution, chosen by shape among three layouts that compute the same cross-cor
   gradient): one GEMM gives every input pixel's patch, one shifted add per kernel offset sums
   the patches; fewer numbers than the gather's columns when the output is the larger side.
 
-Max pooling over windows that tile the image: one pass per kernel tap over contiguous copies;
-the gradient written (or read) one tap at a time through strided views, no scatter-add.
+Max pooling over windows that tile the image: one pass per kernel tap over contiguous copies.
 
 ``block_bytes`` is how much a block of copies may take (None: everything at once, what a GPU
 wants). Shapes and arguments as in :class:`~minigrad.backends.kernels.Kernels`.
@@ -89,33 +88,6 @@ class ArrayKernels(Kernels):
         xp = backend.xp
         values, winner = tile_maxima(xp, x, kernel_size, out_size)
         return values, tile_indices(xp, winner, kernel_size, out_size, x.shape[3])
-
-    def scatter_to_winners(self, backend, grad, indices, input_size, kernel_size, stride, padding, dilation):
-        if not is_tiling(kernel_size, stride, padding, dilation):
-            return None
-        xp = backend.xp
-        n, c, ho, wo = grad.shape
-        h, w = input_size
-        winner = tile_winners(indices, kernel_size, w)
-        # Rows and columns past the last whole tile never win: they must be zeros.
-        whole = h == ho * kernel_size[0] and w == wo * kernel_size[1]
-        out = (xp.empty if whole else xp.zeros)((n, c, h, w), dtype=grad.dtype)
-        # One pass per tap, written straight into the image through a strided view (no
-        # broadcast of the gradient over a (..., kh, ..., kw) array, whose innermost loop would
-        # be only kw long).
-        for k, cells in enumerate(tile_taps(out, kernel_size, (ho, wo))):
-            xp.multiply(grad, winner == k, out=cells)
-        return out
-
-    def gather_winners(self, backend, x, indices, kernel_size, stride, padding, dilation):
-        if not is_tiling(kernel_size, stride, padding, dilation):
-            return None
-        xp = backend.xp
-        winner = tile_winners(indices, kernel_size, x.shape[3])
-        out = xp.zeros(indices.shape, dtype=x.dtype)
-        for k, tap in enumerate(tile_taps(x, kernel_size, indices.shape[2:])):
-            out = xp.where(winner == k, tap, out)  # not tap * mask: a NaN elsewhere stays out
-        return out
 
 
 def is_tiling(kernel_size, stride, padding, dilation) -> bool:
@@ -247,7 +219,7 @@ def correlate_channels_last(backend: Any, x, weight, stride, padding, dilation, 
     return xp.ascontiguousarray(out).reshape(n, out_channels, ho, wo)
 
 
-def correlate_by_scatter(backend: Any, x, weight, padding, dilation, groups, out_size, add_patches=None):
+def correlate_by_scatter(backend: Any, x, weight, padding, dilation, groups, out_size):
     """Scatter (transposed, col2im) for a stride-1 cross-correlation padded by at most
     ``d * (k - 1)`` (a full convolution, or less).
 
@@ -261,7 +233,6 @@ def correlate_by_scatter(backend: Any, x, weight, padding, dilation, groups, out
     (channel, row, column, batch), with the input's rows widened by zero columns to the full
     width. A shift by ``(a, b)`` is then a shift by ``(a * width + b) * N`` in the flattened
     plane; the zero columns add nothing where a row runs on into the next one.
-    ``add_patches(planes, patches, starts)`` may replace the shifted adds (a compiled loop).
     """
     xp = backend.xp
     n, c, h, w = x.shape
@@ -273,17 +244,14 @@ def correlate_by_scatter(backend: Any, x, weight, padding, dilation, groups, out
     images[:, :, :w] = x.transpose(1, 2, 3, 0)
     taps = weight.reshape(groups, o_g, c_g, kh * kw).transpose(0, 1, 3, 2).reshape(groups, o_g * kh * kw, c_g)
     patches = taps @ images.reshape(groups, c_g, h * full_w * n)  # (G, O/G * kh * kw, H * full_w * N)
-    patches = patches.reshape(out_channels, kh * kw, h * full_w * n)
-    # Where each kernel offset's patch starts in the flattened full plane.
-    starts = [(dh * (kh - 1 - i) * full_w + dw * (kw - 1 - j)) * n for i in range(kh) for j in range(kw)]
+    patches = patches.reshape(out_channels, kh, kw, h * full_w * n)
+    run = h * full_w * n
     # One plane per output channel, plus room for the last row's zero columns to run on into.
     planes = xp.zeros((out_channels, full_h * full_w * n + (full_w - w) * n), dtype=x.dtype)
-    if add_patches is not None:
-        add_patches(planes, patches, xp.asarray(starts, dtype=xp.int64))
-    else:
-        run = h * full_w * n
-        for tap, start in enumerate(starts):
-            planes[:, start : start + run] += patches[:, tap]
+    for i in range(kh):
+        for j in range(kw):
+            start = (dh * (kh - 1 - i) * full_w + dw * (kw - 1 - j)) * n
+            planes[:, start : start + run] += patches[:, i, j]
     full = planes[:, : full_h * full_w * n].reshape(out_channels, full_h, full_w, n)
     top, left = dh * (kh - 1) - ph, dw * (kw - 1) - pw
     out = full[:, top : top + ho, left : left + wo].transpose(3, 0, 1, 2)
@@ -321,12 +289,6 @@ def tile_taps(x, kernel_size, out_size):
     (kh, kw), (ho, wo) = kernel_size, out_size
     for i, j in product(range(kh), range(kw)):
         yield x[:, :, i : ho * kh : kh, j : wo * kw : kw]
-
-
-def tile_winners(indices, kernel_size, width: int):
-    """The winning tap ``i * kw + j`` of each tiling window, from its flat index ``h * W + w``."""
-    kh, kw = kernel_size
-    return (indices // width % kh) * kw + indices % width % kw
 
 
 def tile_indices(xp, winner, kernel_size, out_size, width: int):

@@ -106,7 +106,7 @@ def window_maxima(backend: Any, x, kernel_size, stride, padding, dilation, out_s
     """The reference: windows + max. Returns the maxima, their flat indices, and the windows
     that lie wholly in the padding (``None`` when there are none)."""
     xp = backend.xp
-    n, c, h, w = x.shape
+    _, _, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = kernel_size, stride, padding, dilation, out_size
     # -inf padding (the lowest integer for integer inputs) never wins; ceil_mode's last window
     # may reach past the padding too.
@@ -115,19 +115,22 @@ def window_maxima(backend: Any, x, kernel_size, stride, padding, dilation, out_s
     lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min  # what padding holds
     if ph or pw or bottom or right:
         x = xp.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=lowest)
-    view = backend.sliding_window_view(x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
-    cells = view[:, :, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, ::dh, ::dw].reshape(n, c, ho, wo, kh * kw)
-    # The first maximum; but a NaN always wins, and of several the last one, as in PyTorch's
-    # loop (``if (value > max || isnan(value)) max = value``).
-    tap = cells.argmax(axis=-1)
-    if x.dtype.kind == "f":
-        nan = xp.isnan(cells)
-        last_nan = kh * kw - 1 - nan[..., ::-1].argmax(axis=-1)
-        tap = xp.where(nan.any(axis=-1), last_nan, tap)
-    values = xp.take_along_axis(cells, tap[..., None], axis=-1)[..., 0]
-    rows = xp.arange(ho).reshape(ho, 1) * sh - ph + (tap // kw) * dh
-    cols = xp.arange(wo) * sw - pw + (tap % kw) * dw
-    indices = rows * w + cols
+    # A loop over the kh*kw kernel offsets (never over pixels): each pass compares one strided
+    # view of every window at once. The first maximum wins; but a NaN always takes over (the
+    # last of several), as in PyTorch's loop ``if (value > max || isnan(value)) max = value``.
+    # ``shift`` is where the winner sits in the input, relative to the window's corner.
+    values = shift = None
+    for i, j, tap in window_taps(x, kernel_size, stride, dilation, (ho, wo)):
+        if values is None:
+            values, shift = tap, xp.zeros(tap.shape, dtype=xp.int64)
+            continue
+        better = (tap > values) | xp.isnan(tap)
+        values = xp.where(better, tap, values)
+        shift = xp.where(better, i * dh * w + j * dw, shift)
+    # A kernel of one cell leaves a view of x: the output must be fresh memory.
+    values = xp.array(values, order="C", copy=True)
+    corner = (xp.arange(ho).reshape(ho, 1) * sh - ph) * w + xp.arange(wo) * sw - pw
+    indices = corner + shift
     unreachable = None
     stuck = values == lowest
     if (ph or pw) and stuck.any():

@@ -16,7 +16,7 @@ import numpy
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from minigrad.backends.kernels import Kernels, array_kernels, cpu_kernels
+from minigrad.backends.kernels import Kernels, array_kernels, cpu_kernels, numba_kernels
 from minigrad.backends.kernels.array_kernels import ArrayKernels
 
 import minigrad
@@ -36,6 +36,26 @@ def backend(request: Any, monkeypatch: Any) -> Any:
         request.addfinalizer(fake_cupy.uninstall)
         return backends.get("cuda")
     return backends.get("cpu")
+
+
+# The fast kernels each device may own: NumPy's everywhere, numba's on the CPU where installed
+# (numba is the ``fast`` extra; without it the NumPy kernels are the CPU's, and are tested).
+KERNELS = [
+    pytest.param(lambda: ArrayKernels(), id="array"),
+    pytest.param(
+        lambda: numba_kernels.NumbaKernels(),
+        id="numba",
+        marks=pytest.mark.skipif(not numba_kernels.available(), reason="numba is not installed (the fast extra)"),
+    ),
+]
+
+
+@pytest.fixture(params=KERNELS)
+def kernels(request: Any, backend: Any) -> Any:
+    made = request.param()
+    if made.name == "numba" and backend.type != "cpu":
+        pytest.skip("numba's kernels are the CPU's only")
+    return made
 
 
 def on(backend: Any, array: numpy.ndarray) -> Any:
@@ -117,10 +137,11 @@ def test_scatter_equals_the_reference(backend, problem):
 
 @SETTINGS
 @given(problem=st.one_of(conv_problems(), conv_problems(full=True)), block_bytes=st.sampled_from(BLOCKS))
-def test_the_kernels_choice_equals_the_reference(backend, problem, block_bytes):
+def test_the_kernels_choice_equals_the_reference(backend, kernels, problem, block_bytes):
     """Whatever layout ``conv2d`` picks for the shapes (or none), the result is the reference's."""
     x, weight, bias, stride, padding, dilation, groups, out_size = device_problem(backend, problem)
-    out = ArrayKernels(block_bytes).conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
+    kernels.block_bytes = block_bytes
+    out = kernels.conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
     assume(out is not None)
     expected = reference_conv(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
     numpy.testing.assert_allclose(host(backend, out), expected, rtol=1e-10, atol=1e-10)
@@ -174,10 +195,10 @@ def pool_problems(draw):
 
 @SETTINGS
 @given(problem=pool_problems())
-def test_max_pool_kernels_equal_windows_and_max(backend, problem):
+def test_max_pool_kernels_equal_windows_and_max(backend, kernels, problem):
     x, kernel, stride, dilation, out_size = problem
     x = on(backend, x)
-    found = ArrayKernels().max_pool2d(backend, x, kernel, stride, dilation, out_size)
+    found = kernels.max_pool2d(backend, x, kernel, stride, dilation, out_size)
     assume(found is not None)
     values, indices, unreachable = pool_ops.window_maxima(backend, x, kernel, stride, (0, 0), dilation, out_size)
     assert unreachable is None
@@ -185,24 +206,22 @@ def test_max_pool_kernels_equal_windows_and_max(backend, problem):
     numpy.testing.assert_array_equal(host(backend, found[1]), host(backend, indices))
 
 
+@pytest.mark.skipif(not numba_kernels.available(), reason="numba is not installed (the fast extra)")
 @SETTINGS
 @given(problem=pool_problems())
-def test_winner_scatter_and_gather_kernels_equal_the_reference(backend, problem):
+def test_numbas_winner_scatter_and_gather_equal_the_reference(problem):
+    """NumPy's scatter-add (``add.at``) and gather are the reference and the array kernels'."""
+    backend, kernels = backends.get("cpu"), numba_kernels.NumbaKernels()
     x, kernel, stride, dilation, out_size = problem
     x = on(backend, x)
     _, indices, _ = pool_ops.window_maxima(backend, x, kernel, stride, (0, 0), dilation, out_size)
     grad = on(backend, numpy.random.default_rng(0).standard_normal(indices.shape))
     geometry = (kernel, stride, (0, 0), dilation)
-    kernels = ArrayKernels()
     scattered = kernels.scatter_to_winners(backend, grad, indices, x.shape[2:], *geometry)
+    expected = pool_ops.scatter_add_to_winners(backend, grad, indices, x.shape[2:])
+    numpy.testing.assert_array_equal(scattered, expected)
     gathered = kernels.gather_winners(backend, x, indices, *geometry)
-    assume(scattered is not None or gathered is not None)
-    if scattered is not None:
-        expected = pool_ops.scatter_add_to_winners(backend, grad, indices, x.shape[2:])
-        numpy.testing.assert_array_equal(host(backend, scattered), host(backend, expected))
-    if gathered is not None:
-        expected = pool_ops.read_winners(backend, x, indices)
-        numpy.testing.assert_array_equal(host(backend, gathered), host(backend, expected))
+    numpy.testing.assert_array_equal(gathered, pool_ops.read_winners(backend, x, indices))
 
 
 # --- the primitives end to end, with and without the backend's kernels -----------------------
@@ -213,7 +232,8 @@ def lenet_like_step(x, conv_weight, conv_bias):
     return [out.detach(), x.grad, conv_weight.grad, conv_bias.grad]
 
 
-def test_a_training_step_is_the_same_with_the_reference_kernels(backend, monkeypatch):
+def test_a_training_step_is_the_same_with_the_reference_kernels(backend, kernels, monkeypatch):
+    monkeypatch.setattr(backend, "kernels", kernels)
     rng = numpy.random.default_rng(3)
     arrays = [rng.standard_normal(s) for s in ((8, 3, 12, 12), (5, 3, 3, 3), (5,))]
 
@@ -228,9 +248,20 @@ def test_a_training_step_is_the_same_with_the_reference_kernels(backend, monkeyp
         numpy.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
+def test_integer_max_pooling_on_the_kernels(backend, kernels):
+    x = on(backend, numpy.arange(2 * 3 * 6 * 4).reshape(2, 3, 6, 4) % 7)
+    found = kernels.max_pool2d(backend, x, (2, 2), (2, 2), (1, 1), (3, 2))
+    values, indices, _ = pool_ops.window_maxima(backend, x, (2, 2), (2, 2), (0, 0), (1, 1), (3, 2))
+    numpy.testing.assert_array_equal(host(backend, found[0]), host(backend, values))
+    numpy.testing.assert_array_equal(host(backend, found[1]), host(backend, indices))
+
+
 def test_cpu_kernels_can_be_chosen_and_the_reference_is_always_there(monkeypatch):
     assert type(cpu_kernels("reference")) is Kernels
-    assert isinstance(cpu_kernels("numpy"), ArrayKernels)
+    assert type(cpu_kernels("numpy")) is ArrayKernels
+    assert cpu_kernels("numba").name == ("numba" if numba_kernels.available() else "array")
+    monkeypatch.setattr(numba_kernels, "available", lambda: False)  # numba missing: NumPy's
+    assert type(cpu_kernels("numba")) is ArrayKernels
     with pytest.raises(ValueError, match="MINIGRAD_KERNELS"):
         cpu_kernels("fortran")
     monkeypatch.setenv("MINIGRAD_KERNELS", "reference")

@@ -30,3 +30,17 @@ def test_ops_benchmark_runs(torch, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     ops = json.loads(out.read_text())["ops"]
     assert {row["op"].split()[0] for row in ops} >= {"conv1", "conv2", "max_pool2d", "linear", "overhead:"}
+
+
+def test_kernels_benchmark_trains_every_kernel_set_to_the_same_loss(torch, tmp_path):
+    out = tmp_path / "kernels.json"
+    command = [sys.executable, str(REPO / "benchmarks" / "kernels.py"), "--batch-sizes", "4", "--rounds", "1",
+               "--steps", "2", "--json", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (run,) = json.loads(out.read_text())["runs"]
+    losses = run["last_loss"]
+    assert {"reference", "numpy", "pytorch"} <= set(losses)
+    for name, loss in losses.items():  # the same weights, batches and steps: the same loss
+        assert abs(loss - losses["pytorch"]) < 1e-4 * abs(losses["pytorch"]), name
+    assert all(ms > 0 for ms in run["ms_per_step"].values())
