@@ -248,7 +248,7 @@ class Function:
         if cls.is_view and args and isinstance(args[0], tensor_type):
             outputs[0]._link_view(args[0], cls, attrs)
         if record:
-            edges, infos = [], []  # one loop, not two generator expressions: a measurable cost per op
+            edges, infos = [], []  # the edges and input records, in one pass over the arguments
             for a, needed in zip(args, needs):
                 if isinstance(a, tensor_type):
                     array = a._array
