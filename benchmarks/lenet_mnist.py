@@ -10,8 +10,9 @@ batches. Timing windows alternate A B A B after a warm-up, so both see the same 
 conditions; medians are reported. Because both train identically, their losses after the same
 first steps must agree closely (printed): the benchmark is also a correctness check.
 
-Peak memory is measured in a fresh subprocess per framework (peak RSS during training minus
-RSS before it), so one framework's allocations do not hide the other's.
+Peak memory is measured in a fresh subprocess per framework (peak RSS during 40 training steps
+minus RSS before them, after one warm-up step that loads each library's lazily loaded parts),
+so one framework's allocations do not hide the other's.
 """
 
 from __future__ import annotations
@@ -204,11 +205,15 @@ def memory_probe(framework: str, args: argparse.Namespace) -> None:
     else:
         trainer = MinigradTrainer(state, args.device)
     trainer.load(batches)
+    # One step first, for both frameworks: libraries load lazily on first use (numba's
+    # compiler and compiled kernels for minigrad, about 100 MiB; PyTorch's CPU kernels), and
+    # that one-time cost of the library is not training memory.
+    trainer.step(0)
     # Loading MNIST peaks higher than a training step does, so the process's high-water mark
     # must be reset after loading or training would show 0 MiB. Linux resets it through
     # /proc/self/clear_refs; elsewhere ru_maxrss (never reset) is the best available.
     before = _current_rss_kib() if _reset_peak_rss() else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for i in range(40):
+    for i in range(1, 41):
         trainer.step(i)
     after = _peak_rss_kib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print((after - before) / 1024)
