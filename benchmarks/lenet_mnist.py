@@ -11,7 +11,7 @@ conditions; medians are reported. Because both train identically, their losses a
 first steps must agree closely (printed): the benchmark is also a correctness check.
 
 Peak memory is measured in a fresh subprocess per framework (peak RSS during 40 training steps
-minus RSS before them, after one warm-up step that loads each library's lazily loaded parts),
+minus RSS before them, after a one-image step that loads each library's lazily loaded parts),
 so one framework's allocations do not hide the other's.
 """
 
@@ -204,16 +204,18 @@ def memory_probe(framework: str, args: argparse.Namespace) -> None:
         trainer = TorchTrainer(torch, state, args.device)
     else:
         trainer = MinigradTrainer(state, args.device)
-    trainer.load(batches)
-    # One step first, for both frameworks: libraries load lazily on first use (numba's
-    # compiler and compiled kernels for minigrad, about 100 MiB; PyTorch's CPU kernels), and
-    # that one-time cost of the library is not training memory.
+    # One step on ONE image first, for both frameworks: libraries load lazily on first use
+    # (numba's compiler and compiled kernels for minigrad, about 100 MiB; PyTorch's CPU
+    # kernels), and that one-time cost of the library is not training memory. One image
+    # allocates almost nothing that the measured steps could reuse.
+    trainer.load([(images[:1], labels[:1]) for images, labels in batches[:1]])
     trainer.step(0)
+    trainer.load(batches)
     # Loading MNIST peaks higher than a training step does, so the process's high-water mark
     # must be reset after loading or training would show 0 MiB. Linux resets it through
     # /proc/self/clear_refs; elsewhere ru_maxrss (never reset) is the best available.
     before = _current_rss_kib() if _reset_peak_rss() else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    for i in range(1, 41):
+    for i in range(40):
         trainer.step(i)
     after = _peak_rss_kib() or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print((after - before) / 1024)
