@@ -5,6 +5,8 @@ from __future__ import annotations
 from contextlib import nullcontext
 from typing import Any
 
+from minigrad.backends.kernels import Kernels
+
 _NO_SCOPE = nullcontext()  # reusable and re-entrant: the CPU needs no device scope
 
 
@@ -44,9 +46,9 @@ class Backend:
     index: int = 0
     #: Whether array work must run inside ``activate()`` (a GPU: make the device current).
     scoped: bool = False
-    #: Convolutions copy windows (im2col) in blocks of about this many bytes, each consumed by
-    #: its GEMM while still in cache; None copies everything at once (what a GPU wants).
-    conv_block_bytes: int | None = None
+    #: Fast realisations of the hot primitives (``backends/kernels``); the base class has none,
+    #: so every primitive runs its reference realisation from ``minigrad/ops``.
+    kernels: Kernels = Kernels()
 
     @property
     def name(self) -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy
 from minigrad.backends.base import Backend, BackendUnavailableError
+from minigrad.backends.kernels.array_kernels import ArrayKernels
 
 INSTALL_HINT = (
     "pip install cupy-cuda12x (or cupy-cuda13x) matching the CUDA version nvidia-smi shows; "
@@ -135,6 +136,8 @@ class CupyBackend(Backend):
             )
         self.xp = cupy
         self.index = index
+        # The NumPy-like layouts, with every copy made at once: a GPU has no small cache to fit.
+        self.kernels = ArrayKernels(block_bytes=None)
         #: CuPy's own out-of-memory type, for code that catches it outside an op.
         self.out_of_memory_error = cupy.cuda.memory.OutOfMemoryError
         self._runtime = cupy.cuda.runtime

@@ -6,20 +6,17 @@ from typing import Any
 
 import numpy
 from minigrad.backends.base import Backend
+from minigrad.backends.kernels import cpu_kernels
 
 
 class NumpyBackend(Backend):
     xp = numpy
     type = "cpu"
     index = 0
-    # A quarter of a 2 MiB L2 cache per core. Measured on LeNet (batch 64): the first
-    # convolution 480 -> 340 us; its weight gradient 660 -> 300 us, since OpenBLAS runs a thin
-    # product (25 x 6 outputs, a long contraction) 3x slower once M*N*K passes ~2^20, which
-    # blocks of this size stay under.
-    conv_block_bytes = 512 * 1024
 
     def __init__(self) -> None:
         self.generator = numpy.random.default_rng()
+        self.kernels = cpu_kernels()  # numba's where it is installed, else NumPy's
 
     def asarray(self, data: Any, dtype: Any = None) -> numpy.ndarray:
         if hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):

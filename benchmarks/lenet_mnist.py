@@ -10,8 +10,9 @@ batches. Timing windows alternate A B A B after a warm-up, so both see the same 
 conditions; medians are reported. Because both train identically, their losses after the same
 first steps must agree closely (printed): the benchmark is also a correctness check.
 
-Peak memory is measured in a fresh subprocess per framework (peak RSS during training minus
-RSS before it), so one framework's allocations do not hide the other's.
+Peak memory is measured in a fresh subprocess per framework (peak RSS during 40 training steps
+minus RSS before them, after a one-image step that loads each library's lazily loaded parts),
+so one framework's allocations do not hide the other's.
 """
 
 from __future__ import annotations
@@ -203,6 +204,12 @@ def memory_probe(framework: str, args: argparse.Namespace) -> None:
         trainer = TorchTrainer(torch, state, args.device)
     else:
         trainer = MinigradTrainer(state, args.device)
+    # One step on ONE image first, for both frameworks: libraries load lazily on first use
+    # (numba's compiler and compiled kernels for minigrad, about 100 MiB; PyTorch's CPU
+    # kernels), and that one-time cost of the library is not training memory. One image
+    # allocates almost nothing that the measured steps could reuse.
+    trainer.load([(images[:1], labels[:1]) for images, labels in batches[:1]])
+    trainer.step(0)
     trainer.load(batches)
     # Loading MNIST peaks higher than a training step does, so the process's high-water mark
     # must be reset after loading or training would show 0 MiB. Linux resets it through

@@ -352,11 +352,14 @@ def _call_backward(node: Node, grads: list, wanted: tuple) -> tuple:
             for g, info in zip(grads, node.outputs)
         ]
     declared = node.needs_input_grad
-    node.needs_input_grad = wanted  # what this backward must produce, for this walk only
-    try:
+    if wanted is declared:  # plain backward(): every input that requires grad is wanted
         result = node.function.backward(node, *grads)
-    finally:
-        node.needs_input_grad = declared
+    else:
+        node.needs_input_grad = wanted  # what this backward must produce, for this walk only
+        try:
+            result = node.function.backward(node, *grads)
+        finally:
+            node.needs_input_grad = declared
     if not isinstance(result, tuple):
         result = (result,)
     if len(result) != len(node.next_functions):

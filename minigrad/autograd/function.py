@@ -267,12 +267,17 @@ class Function:
         if cls.is_view and args and isinstance(args[0], tensor_type):
             outputs[0]._link_view(args[0], cls, attrs)
         if record:
-            ctx.next_functions = tuple(_edge(a) if needed else None for a, needed in zip(args, needs))
-            ctx.inputs = tuple(
-                TensorInfo(a._array.shape, a._array.dtype, a.name) if isinstance(a, tensor_type) else None
-                for a in args
-            )
-            ctx.outputs = tuple(TensorInfo(o._array.shape, o._array.dtype) for o in outputs)
+            edges, infos = [], []  # the edges and input records, in one pass over the arguments
+            for a, needed in zip(args, needs):
+                if isinstance(a, tensor_type):
+                    array = a._array
+                    infos.append(TensorInfo(array.shape, array.dtype, a.name))
+                    edges.append(_edge(a) if needed else None)
+                else:
+                    infos.append(None)
+                    edges.append(None)
+            ctx.next_functions, ctx.inputs = tuple(edges), tuple(infos)
+            ctx.outputs = tuple([TensorInfo(o._array.shape, o._array.dtype) for o in outputs])
             if ctx._to_save:
                 ctx._saved = tuple(
                     resolve(cls, v, args, raw_outputs, outputs, tensor_type) for v in ctx._to_save

@@ -1,19 +1,10 @@
-"""The 2-D cross-correlation primitive ("conv2d") and the ways it is computed.
+"""The 2-D cross-correlation primitive ("conv2d"): what it computes, and its backward.
 
-Forward is GEMMs plus copies or adds over the kh*kw kernel offsets (never loops over pixels),
-realised in one of two equivalent ways, whichever moves less data for the shapes at hand:
-
-* gather (im2col): copy every receptive field into a column matrix, then GEMM with the
-  kernels. The usual way, and the cheaper one when the output is small. Two memory layouts:
-  image by image (``correlate_batch_major``, a layer's forward), or channels innermost when
-  the kernel is larger than its output (``correlate_channels_last``: dL/dW below).
-* scatter (the transposed way, col2im; ``correlate_by_scatter``): one GEMM ``W^T @ x`` gives,
-  for every input pixel, its contribution to each of the kh*kw output positions it reaches;
-  these patches are summed with one shifted add per kernel offset. Cheaper for a "full"
-  convolution (output larger than the input), which is exactly what dL/dX below is.
-
-On the CPU the copies are built a cache-sized block at a time, each consumed by its GEMM
-while still in cache (``Backend.conv_block_bytes``).
+Forward, the reference realisation: im2col + ONE GEMM. Every receptive field of the padded
+input is copied into a column (rows ``(c, i, j)``, one per kernel tap), and the kernels,
+reshaped to (O, C * kh * kw), multiply the column matrix. A backend may compute the same
+result another way for the shapes where that pays (``backend.kernels.conv2d``, see
+``backends/kernels``); tests pin each such realisation to this one.
 
 Backward is the two duality rules of convolution, written with the SAME primitive, so
 gradients of gradients come for free:
@@ -52,12 +43,45 @@ def windows(backend: Any, x: Any, kernel_size, stride, padding, dilation):
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     if ph or pw:
         n, c, h, w = x.shape
-        padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)  # 3x faster than xp.pad
+        padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
         padded[:, :, ph : ph + h, pw : pw + w] = x
         x = padded
     span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     view = backend.sliding_window_view(x, (span_h, span_w), axis=(2, 3))
     return view[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
+def im2col(backend: Any, x, kernel_size, stride, padding, dilation):
+    """The receptive fields of ``x`` (N, C, H, W) laid out as columns: a strided VIEW
+    (N, C, kh, kw, Ho, Wo), and ``Wo`` (the length of a row of columns).
+
+    Entry ``[n, c, i, j, y, v]`` is the (zero-padded) input pixel that kernel tap ``(i, j)``
+    multiplies in the window of output ``(y, v)``; read as a matrix, rows ``(c, i, j)`` by columns
+    ``(y, v)``, it is the im2col matrix, and the convolution is ONE GEMM with the kernels
+    reshaped to (O, C * kh * kw).
+
+    The conv2d primitive's reference realisation and ``F.unfold`` both read their columns from
+    here: what a student sees as the column matrix is what the convolution multiplies.
+    """
+    view = windows(backend, x, kernel_size, stride, padding, dilation)  # (N, C, Ho, Wo, kh, kw)
+    return view.transpose(0, 1, 4, 5, 2, 3), view.shape[3]
+
+
+def correlate(backend: Any, x, weight, stride, padding, dilation, groups: int, out_size):
+    """The reference realisation: im2col, then one GEMM per group. Returns (N, O, Ho, Wo).
+
+    ``columns[g]`` holds group ``g``'s taps as rows ``(c, i, j)`` and every output pixel of
+    every image as columns ``(n, y, v)``; ``kernels[g] @ columns[g]`` is the whole convolution.
+    """
+    xp = backend.xp
+    n = x.shape[0]
+    out_channels, c_g, kh, kw = weight.shape
+    ho, wo = out_size
+    view, _ = im2col(backend, x, (kh, kw), stride, padding, dilation)  # (N, C, kh, kw, Ho, Wo)
+    columns = view.transpose(1, 2, 3, 0, 4, 5).reshape(groups, c_g * kh * kw, n * ho * wo)  # the copy
+    kernels = weight.reshape(groups, out_channels // groups, c_g * kh * kw)
+    products = kernels @ columns  # (G, O/G, N * Ho * Wo)
+    return xp.ascontiguousarray(products.reshape(out_channels, n, ho, wo).transpose(1, 0, 2, 3))
 
 
 class Conv2d(Primitive):
@@ -68,35 +92,23 @@ class Conv2d(Primitive):
     @staticmethod
     def forward(ctx, x, weight, bias=None, *, stride, padding, dilation, groups):
         backend = ctx.backend
-        _, c, h, w = x.shape
+        _, _, h, w = x.shape
         out_channels, _, kh, kw = weight.shape
-        ho = output_size(h, kh, stride[0], padding[0], dilation[0])
-        wo = output_size(w, kw, stride[1], padding[1], dilation[1])
-        # A full convolution or nearly: stride 1, the output no smaller than the input, and
-        # padded by no more than the kernel's reach.
-        full = (
-            tuple(stride) == (1, 1)
-            and ho >= h
-            and wo >= w
-            and padding[0] <= dilation[0] * (kh - 1)
-            and padding[1] <= dilation[1] * (kw - 1)
+        out_size = (
+            output_size(h, kh, stride[0], padding[0], dilation[0]),
+            output_size(w, kw, stride[1], padding[1], dilation[1]),
         )
         if x.size == 0 or weight.size == 0:
             # An empty batch (or no input channels): nothing to correlate, only the bias.
-            out = ctx.xp.zeros((x.shape[0], out_channels, ho, wo), dtype=x.dtype)
-        elif full and out_channels * h * w < c * ho * wo:
-            # A "full" convolution (dL/dX): the scatter's patches (O*kh*kw per input pixel)
-            # are fewer numbers than the gather's columns (C*kh*kw per output pixel).
-            out = correlate_by_scatter(backend, x, weight, padding, dilation, groups, (ho, wo))
-        elif kw > wo:
-            # A kernel wider than the output (the weight gradient's correlation with dy): one
-            # long GEMM contracts the kernel's many taps, copied from a channels-last layout.
-            out = correlate_channels_last(backend, x, weight, stride, padding, dilation, groups, (ho, wo))
+            out = ctx.xp.zeros((x.shape[0], out_channels, *out_size), dtype=x.dtype)
+            if bias is not None:
+                out += bias.reshape(out_channels, 1, 1)
         else:
-            out = correlate_batch_major(backend, x, weight, bias, stride, padding, dilation, groups, (ho, wo))
-            bias = None  # added block by block, while in cache
-        if bias is not None:
-            out += bias.reshape(out_channels, 1, 1)
+            out = backend.kernels.conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
+            if out is None:  # no fast realisation for these shapes
+                out = correlate(backend, x, weight, stride, padding, dilation, groups, out_size)
+                if bias is not None:
+                    out += bias.reshape(out_channels, 1, 1)
         ctx.save_for_backward(ctx.input(0), ctx.input(1))
         return out
 
@@ -107,8 +119,7 @@ class Conv2d(Primitive):
         attrs = ctx.attrs
         grad_x = input_gradient(grad, weight, x.shape, **attrs) if needs_x else None
         grad_weight = weight_gradient(x, grad, weight.shape, **attrs) if needs_weight else None
-        # Over the batch first (adding whole contiguous images), then over space: 2x faster
-        # than one sum over (0, 2, 3) in NumPy, and as exact.
+        # Over the batch first (adding whole contiguous images), then over space.
         grad_bias = grad.sum(0).sum((1, 2)) if needs_bias else None
         return grad_x, grad_weight, grad_bias
 
@@ -124,175 +135,6 @@ def conv2d(x, weight, bias=None, *, stride, padding, dilation, groups):
         dilation=tuple(dilation),
         groups=groups,
     )
-
-
-def correlate_batch_major(backend: Any, x, weight, bias, stride, padding, dilation, groups, out_size):
-    """The gather realisation (im2col + GEMM), image by image: ``out[n] = kernels @ columns[n]``
-    (plus ``bias``, unless it is None). The result is laid out (N, O, Ho, Wo) as it comes.
-
-    ``columns[n]`` (per group: C/G * kh * kw rows, one per kernel tap) is copied out of the
-    strided view that :func:`im2col` gives ("wide rows" for stride 1). The columns
-    are built a block of images at a time into one reused buffer that stays in the CPU cache
-    while the GEMM reads it (``backend.conv_block_bytes``); all at once on a GPU.
-    """
-    xp = backend.xp
-    n = x.shape[0]
-    out_channels, c_g, kh, kw = weight.shape
-    o_g = out_channels // groups
-    ho, wo = out_size
-    view, row = im2col(backend, x, (kh, kw), stride, padding, dilation)  # (N, C, kh, kw, Ho, row)
-    view = view.reshape(n, groups, c_g, kh, kw, ho, row)
-    kernels = weight.reshape(groups, o_g, c_g * kh * kw)
-    out = xp.empty((n, out_channels, ho, wo), dtype=x.dtype)
-    block = _block_length(backend, n, view[0].size * x.itemsize)
-    columns = xp.empty((block, *view.shape[1:]), dtype=x.dtype)  # (B, G, C/G, kh, kw, Ho, row)
-    products = xp.empty((block, groups, o_g, ho * row), dtype=x.dtype)
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        size = stop - start
-        columns[:size] = view[start:stop]  # the im2col copy
-        xp.matmul(kernels, columns[:size].reshape(size, groups, c_g * kh * kw, ho * row), out=products[:size])
-        if bias is not None:  # on the contiguous products: NumPy adds strided arrays ~4x slower
-            products[:size] += bias.reshape(groups, o_g, 1)
-        out[start:stop] = products[:size].reshape(size, out_channels, ho, row)[..., :wo]  # drop wide rows' ends
-    return out
-
-
-def im2col(backend: Any, x, kernel_size, stride, padding, dilation):
-    """The receptive fields of ``x`` (N, C, H, W) laid out as columns: a strided VIEW
-    (N, C, kh, kw, Ho, row) and ``row``.
-
-    Entry ``[n, c, i, j, y, v]`` is the (zero-padded) input pixel that kernel tap ``(i, j)``
-    multiplies in the window of output ``(y, v)``; read as a matrix, rows ``(c, i, j)`` by columns
-    ``(y, v)``, it is the im2col matrix, and the convolution is ONE GEMM with the kernels
-    reshaped to (O, C * kh * kw). ``row`` is ``Wo``, except for stride 1, where the view is made
-    of "wide rows" (see :func:`wide_windows`) and ``row`` is the padded width: columns ``Wo``
-    and beyond of each output row are to be dropped.
-
-    The conv2d primitive's gather realisation and ``F.unfold`` both read their columns from
-    here: what a student sees as the column matrix is what the convolution multiplies.
-    """
-    if tuple(stride) == (1, 1):
-        return wide_windows(backend, x, kernel_size, padding, dilation)
-    view = windows(backend, x, kernel_size, stride, padding, dilation)  # (N, C, Ho, Wo, kh, kw)
-    return view.transpose(0, 1, 4, 5, 2, 3), view.shape[3]
-
-
-def wide_windows(backend: Any, x, kernel_size, padding, dilation):
-    """Stride-1 windows of ``x`` (N, C, H, W) as "wide rows": a VIEW (N, C, kh, kw, Ho, Wp).
-
-    For tap ``(i, j)`` it holds the ``Ho * Wp`` numbers of the zero-padded input (padded width
-    ``Wp``) from row ``i*dh``, column ``j*dw`` on, read straight through the row ends. Each
-    output row thus gets ``Wp - Wo`` extra values at its end (computed, then dropped), and in
-    exchange each tap is ONE contiguous run of the input instead of ``Ho`` runs of ``Wo``:
-    NumPy copies it ~3x faster (LeNet's second convolution: 770 -> 520 us). Returns the view
-    and ``Wp``, the length of a wide row.
-    """
-    xp = backend.xp
-    n, c, h, w = x.shape
-    (kh, kw), (ph, pw), (dh, dw) = kernel_size, padding, dilation
-    height, width = h + 2 * ph, w + 2 * pw
-    run = (height - dh * (kh - 1)) * width
-    # Room for the last tap's run, and for reading taps off a (kh, dh * width) grid below.
-    planes = xp.zeros((n, c, kh * dh * width + run), dtype=x.dtype)
-    planes[:, :, : height * width].reshape(n, c, height, width)[:, :, ph : ph + h, pw : pw + w] = x
-    runs = backend.sliding_window_view(planes, (run,), axis=(2,))  # run starting at every offset
-    taps = runs[:, :, : kh * dh * width].reshape(n, c, kh, dh * width, run)[:, :, :, : dw * (kw - 1) + 1 : dw]
-    return taps.reshape(n, c, kh, kw, run // width, width), width
-
-
-def _tap_blocks(kh: int, kw: int, taps: int):
-    """Rectangles of at most ``taps`` kernel cells covering a kh x kw kernel, as (rows, columns)
-    slices: whole kernel rows when one fits, else pieces of a row (a window row stays a run)."""
-    if taps >= kw:
-        step = taps // kw
-        for top in range(0, kh, step):
-            yield slice(top, min(top + step, kh)), slice(0, kw)
-        return
-    for row in range(kh):
-        for left in range(0, kw, taps):
-            yield slice(row, row + 1), slice(left, min(left + taps, kw))
-
-
-def _block_length(backend: Any, length: int, bytes_per_item: int) -> int:
-    """How many items (images, kernel taps) to copy before each GEMM: as many as fit in
-    ``backend.conv_block_bytes``, at least one; all of them when the backend sets no limit."""
-    limit = backend.conv_block_bytes
-    if limit is None:
-        return length
-    return max(1, min(length, limit // max(bytes_per_item, 1)))
-
-
-def correlate_channels_last(backend: Any, x, weight, stride, padding, dilation, groups, out_size):
-    """The gather realisation for a kernel larger than its output (dL/dW's correlation).
-
-    The contraction runs over (kernel row, kernel column, channel) and the output is tiny, so
-    copying the windows dominates. With the channels innermost, one window row is a run of
-    ``kw * C`` contiguous numbers (``kw`` alone in (N, C, H, W)): NumPy copies long runs
-    several times faster. The contraction is cut into blocks of kernel taps (whole kernel rows
-    where they fit) whose copy stays in the CPU cache for its GEMM
-    (``backend.conv_block_bytes``), and the blocks' products are summed.
-    Returns (N, O, Ho, Wo), contiguous.
-    """
-    xp = backend.xp
-    n, c, h, w = x.shape
-    out_channels, c_g, kh, kw = weight.shape
-    o_g = out_channels // groups
-    (ph, pw), (dh, dw), (ho, wo) = padding, dilation, out_size
-    image = xp.zeros((n, h + 2 * ph, w + 2 * pw, c), dtype=x.dtype)  # (N, H, W, C), zero-padded
-    image[:, ph : ph + h, pw : pw + w] = x.transpose(0, 2, 3, 1)
-    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    view = backend.sliding_window_view(image, (span_h, span_w), axis=(1, 2))  # (N, Ho', Wo', C, sh', sw')
-    view = view[:, :: stride[0], :: stride[1], :, ::dh, ::dw][:, :ho, :wo]
-    view = view.reshape(n, ho, wo, groups, c_g, kh, kw).transpose(3, 0, 1, 2, 5, 6, 4)  # (G, N, Ho, Wo, kh, kw, C/G)
-    kernels = xp.ascontiguousarray(weight.reshape(groups, o_g, c_g, kh, kw).transpose(0, 1, 3, 4, 2))
-    out = xp.zeros((groups, n * ho * wo, o_g), dtype=x.dtype)
-    taps = _block_length(backend, kh * kw, n * ho * wo * c_g * x.itemsize)
-    for g in range(groups):
-        for rows_of_kernel, columns_of_kernel in _tap_blocks(kh, kw, taps):
-            rows = view[g, :, :, :, rows_of_kernel, columns_of_kernel].reshape(n * ho * wo, -1)  # im2col copy
-            out[g] += rows @ kernels[g, :, rows_of_kernel, columns_of_kernel].reshape(o_g, -1).T
-    out = out.reshape(groups, n, ho, wo, o_g).transpose(1, 0, 4, 2, 3)
-    return xp.ascontiguousarray(out).reshape(n, out_channels, ho, wo)
-
-
-def correlate_by_scatter(backend: Any, x, weight, padding, dilation, groups, out_size):
-    """The scatter (transposed, col2im) realisation of a stride-1 cross-correlation whose
-    padding is at most ``d * (k - 1)`` (a full convolution, or less).
-
-    ``out[n, o, y, x] = sum_{c,i,j} w[o, c, i, j] * x[n, c, y + d*i - p, x + d*j - p]``, read
-    the other way round: input pixel ``(u, v)`` times ``w[:, :, i, j]`` lands on output pixel
-    ``(u - d*i + p, v - d*j + p)``. One GEMM gives every pixel's patch (O/G * kh * kw numbers
-    per input pixel); one shifted add per kernel offset sums the patches (col2im) into the full
-    convolution, ``H + d*(kh-1)`` by ``W + d*(kw-1)``, which is then cropped by ``d*(k-1) - p``.
-
-    Memory layout, so that each shifted add is one long contiguous run per output channel:
-    (channel, row, column, batch), with the input's rows widened by zero columns to the full
-    width. A shift by ``(a, b)`` is then a shift by ``(a * width + b) * N`` in the flattened
-    plane; the zero columns add nothing where a row runs on into the next one.
-    """
-    xp = backend.xp
-    n, c, h, w = x.shape
-    out_channels, c_g, kh, kw = weight.shape
-    o_g = out_channels // groups
-    (ph, pw), (dh, dw), (ho, wo) = padding, dilation, out_size
-    full_h, full_w = h + dh * (kh - 1), w + dw * (kw - 1)
-    images = xp.zeros((c, h, full_w, n), dtype=x.dtype)  # (C, H, full width, N)
-    images[:, :, :w] = x.transpose(1, 2, 3, 0)
-    taps = weight.reshape(groups, o_g, c_g, kh * kw).transpose(0, 1, 3, 2).reshape(groups, o_g * kh * kw, c_g)
-    patches = taps @ images.reshape(groups, c_g, h * full_w * n)  # (G, O/G * kh * kw, H * full_w * N)
-    patches = patches.reshape(out_channels, kh, kw, h * full_w * n)
-    run = h * full_w * n
-    # One plane per output channel, plus room for the last row's zero columns to run on into.
-    planes = xp.zeros((out_channels, full_h * full_w * n + (full_w - w) * n), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            start = (dh * (kh - 1 - i) * full_w + dw * (kw - 1 - j)) * n
-            planes[:, start : start + run] += patches[:, i, j]
-    full = planes[:, : full_h * full_w * n].reshape(out_channels, full_h, full_w, n)
-    top, left = dh * (kh - 1) - ph, dw * (kw - 1) - pw
-    out = full[:, top : top + ho, left : left + wo].transpose(3, 0, 1, 2)
-    return xp.ascontiguousarray(out)
 
 
 def weight_gradient(x, grad, weight_shape, *, stride, padding, dilation, groups):
@@ -338,7 +180,8 @@ def input_gradient(grad, weight, input_shape, *, stride, padding, dilation, grou
         # The full convolution spans size + d*(k-1) positions, so its stride-1 output is `size`.
         full.append((before, size + d * (k - 1) - dilated_size - before))
     # The zero frame both sides share is the convolution's own padding: no padded copy of the
-    # gradient is made, and conv2d sees a full convolution (which it computes by scatter).
+    # gradient is made, and conv2d sees a full convolution (which a backend may compute by
+    # scatter, see backends/kernels).
     shared = tuple(max(min(before, after), 0) for before, after in full)
     padded = pad_or_crop(dilated, [(before - s, after - s) for (before, after), s in zip(full, shared)])
     flipped = weight[:, :, ::-1, ::-1]

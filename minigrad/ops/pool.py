@@ -1,10 +1,15 @@
 """Pooling: the max-pool primitive and the raw-array arithmetic that average pooling needs.
 
-Max pooling routes each output's gradient to the one input that won its window. The backward
-is differentiable (a scatter-add for overlapping windows; for windows that tile the image, the
-``scatter_to_winners`` / ``gather_winners`` pair of primitives, each the other's adjoint), so a
-max-pool layer can be differentiated twice. Average pooling needs no primitive: it is a linear map (a
-box-kernel convolution, or two averaging matrices), composed in ``nn.functional.pooling``.
+Max pooling, the reference realisation: the windows (a strided view of the padded input), the
+maximum of each, and where it is (PyTorch's flat index ``h * W + w`` into each input plane).
+Its gradient routes each window's gradient to the one input that won it, a scatter-add
+(``scatter_to_winners``) whose adjoint, and so gradient, reads each window's winning cell
+(``gather_winners``): max pooling can be differentiated any number of times. A backend may
+compute any of the three faster for the shapes it knows (``backend.kernels``, see
+``backends/kernels``); tests pin those realisations to these.
+
+Average pooling needs no primitive: it is a linear map (a box-kernel convolution, or two
+averaging matrices), composed in ``nn.functional.pooling``.
 
 Shapes: input ``(N, C, H, W)``; output ``(N, C, Ho, Wo)``. Arguments are validated by
 ``minigrad.nn.functional.pooling``.
@@ -12,11 +17,9 @@ Shapes: input ``(N, C, H, W)``; output ``(N, C, Ho, Wo)``. Arguments are validat
 
 from __future__ import annotations
 
-from itertools import product
 from typing import Any
 
 from minigrad.autograd.function import Primitive
-from minigrad.ops.shape import IndexAddInto
 
 
 def pool_output_size(
@@ -33,7 +36,7 @@ def pool_output_size(
 
 
 def is_tiling(size: tuple[int, int], kernel, stride, padding, dilation, ceil_mode: bool) -> bool:
-    """Windows that tile the (cropped) input exactly, so the gradient is a reshape, no scatter."""
+    """Windows that tile the (cropped) input exactly, no overlaps and no padding."""
     return (
         tuple(kernel) == tuple(stride)
         and tuple(padding) == (0, 0)
@@ -56,80 +59,53 @@ def window_taps(x: Any, kernel_size, stride, dilation, out_size):
 class MaxPool2d(Primitive):
     """Window maxima and, with ``return_indices``, a second (integer) output saying where they
     are: PyTorch's flat index ``h * W + w`` into each input plane. Ties go to the first maximum
-    and a NaN always wins, as in PyTorch."""
+    and a NaN always wins (the last of several), as in PyTorch."""
 
     name = "max_pool2d"
 
     @staticmethod
     def forward(ctx, x, *, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True):
+        backend = ctx.backend
         _, _, h, w = x.shape
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-        ho = pool_output_size(h, kh, sh, ph, dh, ceil_mode)
-        wo = pool_output_size(w, kw, sw, pw, dw, ceil_mode)
-        if is_tiling((h, w), kernel_size, stride, padding, dilation, ceil_mode):
-            values, winner = _tile_maxima(ctx.xp, x, kernel_size, (ho, wo))
-            ctx.save_for_backward(ctx.constant(winner), None, None)
-            if not return_indices:
-                return values
-            return values, _tile_indices(ctx.xp, winner, kernel_size, (ho, wo), w)
-        values, indices, unreachable = _window_maxima(ctx.xp, x, kernel_size, stride, padding, dilation, (ho, wo))
-        ctx.save_for_backward(None, ctx.constant(indices), ctx.constant(unreachable))
+        out_size = (pool_output_size(h, kh, sh, ph, dh, ceil_mode), pool_output_size(w, kw, sw, pw, dw, ceil_mode))
+        # Every window wholly inside the input (no padding, no partial ceil_mode window).
+        inside = (
+            ph == pw == 0
+            and (out_size[0] - 1) * sh + dh * (kh - 1) < h
+            and (out_size[1] - 1) * sw + dw * (kw - 1) < w
+        )
+        found = None
+        if inside and x.size:
+            found = backend.kernels.max_pool2d(backend, x, kernel_size, stride, dilation, out_size)
+        if found is None:
+            values, indices, unreachable = window_maxima(backend, x, kernel_size, stride, padding, dilation, out_size)
+        else:
+            (values, indices), unreachable = found, None
+        ctx.save_for_backward(ctx.constant(indices), None if unreachable is None else ctx.constant(unreachable))
         return (values, indices) if return_indices else values
 
     @staticmethod
     def backward(ctx, grad, _grad_indices=None):
-        winner, indices, unreachable = ctx.saved_tensors
-        input_size = ctx.inputs[0].shape
-        if winner is not None:
-            kernel_size = ctx.attrs["kernel_size"]
-            return ScatterToWinners.apply(grad, winner._array, kernel_size=kernel_size, input_size=input_size[2:])
-        return _route_by_scatter(ctx, grad, indices._array, unreachable, input_size)
+        from minigrad.tensor import Tensor
+
+        indices, unreachable = ctx.saved_tensors
+        indices = indices._array
+        attrs = ctx.attrs
+        if unreachable is not None:  # windows with no input cell send their gradient nowhere
+            unreachable = unreachable._array
+            grad = grad * Tensor._make((~unreachable).astype(grad.dtype), ctx.backend)
+            indices = ctx.xp.where(unreachable, 0, indices)
+        return ScatterToWinners.apply(
+            grad, indices, input_size=ctx.inputs[0].shape[2:], kernel_size=attrs["kernel_size"],
+            stride=attrs["stride"], padding=attrs["padding"], dilation=attrs["dilation"],
+        )
 
 
-def _tile_maxima(xp, x, kernel_size, out_size):
-    """Windows that tile the image: each window's maximum, and which of its taps won
-    (``winner = i * kw + j``, a small integer per window instead of an int64 index).
-
-    Each tap (the cell at offset ``(i, j)`` of every window) is copied once into a contiguous
-    array: comparing and taking maxima of contiguous arrays is several times faster in NumPy
-    than working on the stride-``kw`` views directly.
-    """
-    kh, kw = kernel_size
-    values = winner = None
-    for k, tap in enumerate(_tile_taps(x, kernel_size, out_size)):
-        if values is None:
-            # A copy, always: the maxima are updated in place below, and a tap that happens to
-            # be contiguous already (a (H, 1) kernel on one plane) would otherwise be x itself.
-            values = xp.array(tap, order="C", copy=True)
-            winner = xp.zeros(tap.shape, dtype=xp.int8 if kh * kw < 128 else xp.int64)
-            continue
-        tap = xp.ascontiguousarray(tap)
-        better = (tap > values) | xp.isnan(tap)  # like PyTorch, a NaN always takes the lead
-        xp.maximum(values, tap, out=values)  # NaN-propagating, as ``better`` is
-        # where(better, k, winner), 2x faster: k is larger than every earlier tap's index.
-        xp.maximum(winner, better * winner.dtype.type(k), out=winner)
-    return values, winner
-
-
-def _tile_taps(x, kernel_size, out_size):
-    """For each offset ``(i, j)`` in row-major order: the strided (N, C, Ho, Wo) VIEW of the
-    cells at that offset in every tile. Rows and columns past the last whole tile are ignored."""
-    (kh, kw), (ho, wo) = kernel_size, out_size
-    for i, j in product(range(kh), range(kw)):
-        yield x[:, :, i : ho * kh : kh, j : wo * kw : kw]
-
-
-def _tile_indices(xp, winner, kernel_size, out_size, width: int):
-    """PyTorch's flat indices ``h * W + w`` from the winning taps of tiling windows."""
-    (kh, kw), (ho, wo) = kernel_size, out_size
-    corner = (xp.arange(ho).reshape(ho, 1) * kh) * width + xp.arange(wo) * kw
-    tap_offset = (xp.arange(kh).reshape(kh, 1) * width + xp.arange(kw)).reshape(-1)
-    return corner + tap_offset[winner]
-
-
-def _window_maxima(xp, x, kernel_size, stride, padding, dilation, out_size):
-    """General windows (overlapping, padded, dilated): maxima, flat indices, and the windows
+def window_maxima(backend: Any, x, kernel_size, stride, padding, dilation, out_size):
+    """The reference: windows + max. Returns the maxima, their flat indices, and the windows
     that lie wholly in the padding (``None`` when there are none)."""
+    xp = backend.xp
     _, _, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), (ho, wo) = kernel_size, stride, padding, dilation, out_size
     # -inf padding (the lowest integer for integer inputs) never wins; ceil_mode's last window
@@ -139,8 +115,9 @@ def _window_maxima(xp, x, kernel_size, stride, padding, dilation, out_size):
     lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min  # what padding holds
     if ph or pw or bottom or right:
         x = xp.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)), constant_values=lowest)
-    # A loop over the kh*kw kernel offsets (never over pixels): each pass compares one
-    # strided view of every window at once. Like PyTorch, a NaN always takes the lead.
+    # A loop over the kh*kw kernel offsets (never over pixels): each pass compares one strided
+    # view of every window at once. The first maximum wins; but a NaN always takes over (the
+    # last of several), as in PyTorch's loop ``if (value > max || isnan(value)) max = value``.
     # ``shift`` is where the winner sits in the input, relative to the window's corner.
     values = shift = None
     for i, j, tap in window_taps(x, kernel_size, stride, dilation, (ho, wo)):
@@ -148,10 +125,10 @@ def _window_maxima(xp, x, kernel_size, stride, padding, dilation, out_size):
             values, shift = tap, xp.zeros(tap.shape, dtype=xp.int64)
             continue
         better = (tap > values) | xp.isnan(tap)
-        values = xp.maximum(values, tap)  # NaN-propagating, as ``better`` is
-        shift += better * (i * dh * w + j * dw - shift)  # where(better, new, shift), faster
+        values = xp.where(better, tap, values)
+        shift = xp.where(better, i * dh * w + j * dw, shift)
     # A kernel of one cell leaves a view of x: the output must be fresh memory.
-    values = xp.array(values, order="C", copy=True) if kh * kw == 1 else xp.ascontiguousarray(values)
+    values = xp.array(values, order="C", copy=True)
     corner = (xp.arange(ho).reshape(ho, 1) * sh - ph) * w + xp.arange(wo) * sw - pw
     indices = corner + shift
     unreachable = None
@@ -167,84 +144,79 @@ def _window_maxima(xp, x, kernel_size, stride, padding, dilation, out_size):
     return values, indices, unreachable
 
 
-class ScatterToWinners(Primitive):
-    """Windows that tile the image: each window's value goes to the cell that won the window
-    (``winner``, the tap index ``i * kw + j`` per window); every other cell gets zero.
-
-    This is max pooling's gradient for tiling windows. It is linear in its input; its adjoint,
-    and so its gradient, is ``GatherWinners`` (read each window's winning cell).
-    Shapes: ``(N, C, Ho, Wo)`` -> ``(N, C, H, W)``.
-    """
-
-    name = "scatter_to_winners"
-
-    @staticmethod
-    def forward(ctx, grad, winner, *, kernel_size, input_size):
-        xp = ctx.xp
-        n, c, _, _ = grad.shape
-        h, w = input_size
-        (kh, kw), (ho, wo) = kernel_size, grad.shape[2:]
-        # Rows and columns past the last whole tile never win: they must be zeros.
-        whole = h == ho * kh and w == wo * kw
-        out = (xp.empty if whole else xp.zeros)((n, c, h, w), dtype=grad.dtype)
-        # One pass per tap, written straight into the image through a strided view (no
-        # broadcast of the gradient over a (..., kh, ..., kw) array, whose innermost loop would
-        # be only kw long).
-        for k, cells in enumerate(_tile_taps(out, kernel_size, (ho, wo))):
-            xp.multiply(grad, winner == k, out=cells)
-        ctx.save_for_backward(ctx.constant(winner))
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (winner,) = ctx.saved_tensors
-        return GatherWinners.apply(grad, winner._array, kernel_size=ctx.attrs["kernel_size"]), None
-
-
-class GatherWinners(Primitive):
-    """Windows that tile the image: each window reads the cell that won it (``winner``).
-    The adjoint of ``ScatterToWinners``. Shapes: ``(N, C, H, W)`` -> ``(N, C, Ho, Wo)``."""
-
-    name = "gather_winners"
-
-    @staticmethod
-    def forward(ctx, x, winner, *, kernel_size):
-        xp = ctx.xp
-        out = xp.zeros(winner.shape, dtype=x.dtype)
-        for k, tap in enumerate(_tile_taps(x, kernel_size, winner.shape[2:])):
-            out = xp.where(winner == k, tap, out)  # not tap * mask: a NaN elsewhere stays out
-        ctx.save_for_backward(ctx.constant(winner))
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (winner,) = ctx.saved_tensors
-        input_size = ctx.inputs[0].shape[2:]
-        return (
-            ScatterToWinners.apply(grad, winner._array, kernel_size=ctx.attrs["kernel_size"], input_size=input_size),
-            None,
-        )
-
-
 def _first_tap(start, dilation):
     """The first position ``start + i * dilation`` that is >= 0 (per window start)."""
     steps = -(start.clip(None, 0) // dilation)  # ceil(max(-start, 0) / dilation)
     return start + steps * dilation
 
 
-def _route_by_scatter(ctx, grad, indices, unreachable, shape):
-    """Windows may overlap (one input wins several windows): a scatter-add into the planes."""
-    from minigrad.tensor import Tensor
+class ScatterToWinners(Primitive):
+    """Each window's value added onto the input cell that won it (``indices``, flat per
+    plane); every other cell is zero. Overlapping windows that share a winner add up.
 
-    n, c, h, w = shape
-    xp = ctx.xp
-    if unreachable is not None:  # windows with no input cell send their gradient nowhere
-        grad = grad * Tensor._make((~unreachable._array).astype(grad.dtype), ctx.backend)
-        indices = xp.where(unreachable._array, 0, indices)
-    planes = xp.arange(n * c).reshape(n, c, 1, 1) * (h * w)
-    flat = (planes + indices).reshape(-1)
-    routed = IndexAddInto.apply(grad.reshape(-1), shape=(n * c * h * w,), key=(flat,))
-    return routed.reshape(shape)
+    This is max pooling's gradient. It is linear in its input; its adjoint, and so its
+    gradient, is ``GatherWinners``. Shapes: ``(N, C, Ho, Wo)`` -> ``(N, C, H, W)``.
+    """
+
+    name = "scatter_to_winners"
+
+    @staticmethod
+    def forward(ctx, grad, indices, *, input_size, kernel_size, stride, padding, dilation):
+        backend = ctx.backend
+        geometry = (kernel_size, stride, padding, dilation)
+        out = backend.kernels.scatter_to_winners(backend, grad, indices, input_size, *geometry)
+        if out is None:
+            out = scatter_add_to_winners(backend, grad, indices, input_size)
+        ctx.save_for_backward(ctx.constant(indices))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        attrs = {key: ctx.attrs[key] for key in ("kernel_size", "stride", "padding", "dilation")}
+        return GatherWinners.apply(grad, indices._array, **attrs), None
+
+
+class GatherWinners(Primitive):
+    """Each window reads the input cell that won it (``indices``, flat per plane).
+    The adjoint of ``ScatterToWinners``. Shapes: ``(N, C, H, W)`` -> ``(N, C, Ho, Wo)``."""
+
+    name = "gather_winners"
+
+    @staticmethod
+    def forward(ctx, x, indices, *, kernel_size, stride, padding, dilation):
+        backend = ctx.backend
+        out = backend.kernels.gather_winners(backend, x, indices, kernel_size, stride, padding, dilation)
+        if out is None:
+            out = read_winners(backend, x, indices)
+        ctx.save_for_backward(ctx.constant(indices))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        attrs = ctx.attrs
+        return (
+            ScatterToWinners.apply(grad, indices._array, input_size=ctx.inputs[0].shape[2:], **attrs),
+            None,
+        )
+
+
+def scatter_add_to_winners(backend: Any, grad, indices, input_size):
+    """The reference: one scatter-add of ``grad`` (N, C, Ho, Wo) into the flattened planes."""
+    n, c, _, _ = grad.shape
+    h, w = input_size
+    out = backend.xp.zeros(n * c * h * w, dtype=grad.dtype)
+    planes = backend.xp.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    backend.scatter_add(out, ((planes + indices).reshape(-1),), grad.reshape(-1))
+    return out.reshape(n, c, h, w)
+
+
+def read_winners(backend: Any, x, indices):
+    """The reference: one gather of ``x`` (N, C, H, W) at ``indices`` from the flattened planes."""
+    n, c, h, w = x.shape
+    flat = indices.reshape(n * c, -1)
+    return backend.xp.take_along_axis(x.reshape(n * c, h * w), flat, axis=1).reshape(indices.shape)
 
 
 def average_divisor(size: int, kernel: int, stride: int, padding: int, out: int, count_include_pad: bool, xp):

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 
@@ -30,3 +32,35 @@ def test_ops_benchmark_runs(torch, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     ops = json.loads(out.read_text())["ops"]
     assert {row["op"].split()[0] for row in ops} >= {"conv1", "conv2", "max_pool2d", "linear", "overhead:"}
+
+
+def test_kernels_benchmark_trains_every_kernel_set_to_the_same_loss(torch, tmp_path):
+    out = tmp_path / "kernels.json"
+    command = [sys.executable, str(REPO / "benchmarks" / "kernels.py"), "--batch-sizes", "4", "--rounds", "1",
+               "--steps", "2", "--json", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (run,) = json.loads(out.read_text())["runs"]
+    losses = run["last_loss"]
+    assert {"reference", "numpy", "pytorch"} <= set(losses)
+    for name, loss in losses.items():  # the same weights, batches and steps: the same loss
+        assert abs(loss - losses["pytorch"]) < 1e-4 * abs(losses["pytorch"]), name
+    assert all(ms > 0 for ms in run["ms_per_step"].values())
+
+
+@pytest.mark.slow
+def test_the_pytorch_training_script_follows_the_minigrad_recipe(mnist_path, torch):
+    command = [sys.executable, str(REPO / "benchmarks" / "train_mnist_torch.py"), "--data-dir", str(mnist_path),
+               "--epochs", "1", "--limit", "3200", "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["framework"] == "pytorch" and summary["epochs"] == 1
+    assert 0.5 < summary["test_accuracy"] <= 1.0  # 50 SGD steps of batch 64 already learn
+    command = [sys.executable, str(REPO / "scripts" / "train_mnist.py"), "--data-dir", str(mnist_path),
+               "--epochs", "1", "--limit", "3200", "--json", "--quiet"]
+    mine = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert mine.returncode == 0, mine.stderr[-2000:]
+    ours = json.loads(mine.stdout)
+    # The same weights, batches and recipe: the same test loss up to float32 rounding.
+    assert abs(ours["test_loss"] - summary["history"][0]["test_loss"]) < 1e-3 * ours["test_loss"]

@@ -1,9 +1,39 @@
-"""``F.linear`` (the affine map of ``nn.Linear``) and ``F.bilinear``."""
+"""``F.linear`` (the affine map of ``nn.Linear``), ``addmm`` (its fused primitive) and ``F.bilinear``.
+
+A batch of vectors through a layer is one primitive, as in PyTorch (its graph shows
+``AddmmBackward0``): ``x @ W.T + b`` in one forward, three products in one backward, instead of
+a transpose, a matmul and a broadcast add recorded separately (each with its own node and
+backward). Other shapes (1-D input or weight, batch dims) use the composite.
+"""
 
 from __future__ import annotations
 
+from minigrad.autograd.function import Primitive
 from minigrad.errors import DTypeError, ShapeError
 from minigrad.tensor import Tensor
+
+
+class Addmm(Primitive):
+    """``x @ weight.T + bias`` for x (N, in), weight (out, in), bias (out,) or None -> (N, out)."""
+
+    name = "addmm"
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        out = x @ weight.T
+        if bias is not None:
+            out += bias  # into the fresh product: no second output array
+        ctx.save_for_backward(ctx.input(0), ctx.input(1))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_weight, needs_bias = ctx.needs_input_grad
+        grad_x = grad @ weight if needs_x else None
+        grad_weight = grad.mT @ x if needs_weight else None
+        grad_bias = grad.sum(0) if needs_bias else None
+        return grad_x, grad_weight, grad_bias
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -30,6 +60,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"not convert); convert the input with .to({mismatched[0].dtype}) or the layer with "
             f".to({input.dtype})"
         )
+    if input.ndim == 2 and weight.ndim == 2 and (bias is None or bias.shape == (weight.shape[0],)):
+        return Addmm.apply(input, weight, bias)
     output = input @ weight.T if weight.ndim == 2 else input @ weight
     if bias is not None:
         output = output + bias

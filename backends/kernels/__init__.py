@@ -1,0 +1,89 @@
+"""Fast realisations of the hot primitives, owned by a backend and chosen by shape.
+
+``minigrad/ops`` holds what each primitive computes, with one reference realisation (conv2d:
+im2col + one GEMM; max pooling: windows + max). A backend's ``kernels`` may compute the very
+same result another way for the shapes where that pays, so a device brings its own fast code
+(cache-blocked NumPy copies, numba loops, later fused CUDA kernels) without touching ``ops``.
+
+Every method returns the primitive's result, or ``None``: "no fast realisation for these
+shapes; use the reference". ``tests/backends/test_kernels.py`` pins each realisation, with
+each of its internal paths, to the reference on every device.
+
+* :class:`Kernels` (here): no fast realisations (every primitive runs its reference); the
+  default for a new backend.
+* :class:`~minigrad.backends.kernels.array_kernels.ArrayKernels`: written against the array
+  module ``xp`` (NumPy or CuPy): shape-chosen convolution layouts, tiling max pooling.
+* :class:`~minigrad.backends.kernels.numba_kernels.NumbaKernels`: the CPU's, when numba is
+  installed (the ``fast`` extra): compiled loops run on every core.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["Kernels", "cpu_kernels"]
+
+
+class Kernels:
+    """The interface, with no fast realisations: every primitive runs its reference.
+
+    Arguments are the primitive's arrays and its normalised ``(h, w)`` pairs, already checked
+    by ``minigrad.nn.functional``; ``backend`` gives ``xp`` and the backend's array methods.
+    """
+
+    name = "reference"
+
+    def conv2d(self, backend: Any, x: Any, weight: Any, bias: Any, stride, padding, dilation, groups: int,
+               out_size: tuple[int, int]) -> Any:
+        """``(N, O, Ho, Wo)``: the cross-correlation plus ``bias`` (None: no bias), or None."""
+        return None
+
+    def max_pool2d(self, backend: Any, x: Any, kernel_size, stride, dilation, out_size: tuple[int, int]) -> Any:
+        """Unpadded max pooling: ``(values, indices)``, both (N, C, Ho, Wo), or None.
+
+        ``indices`` are PyTorch's flat ``h * W + w`` (int64); ties go to the first maximum in
+        row-major window order and a NaN always wins (the last of several), as in the reference.
+        """
+        return None
+
+    def scatter_to_winners(self, backend: Any, grad: Any, indices: Any, input_size: tuple[int, int],
+                           kernel_size, stride, padding, dilation) -> Any:
+        """``(N, C, H, W)`` zeros with each window's ``grad`` (N, C, Ho, Wo) added at its flat
+        index (overlapping windows add up), or None. The window geometry says whether windows
+        can share a winner."""
+        return None
+
+    def gather_winners(self, backend: Any, x: Any, indices: Any, kernel_size, stride, padding, dilation) -> Any:
+        """``x`` (N, C, H, W) read at each window's flat index: (N, C, Ho, Wo), or None."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def cpu_kernels(prefer: str | None = None) -> Kernels:
+    """The CPU's kernels: numba's where numba is installed, else the NumPy ones.
+
+    ``prefer`` (default ``$MINIGRAD_KERNELS``): ``"numba"``, ``"numpy"`` or ``"reference"``
+    (no fast realisations at all), to compare or to debug.
+    """
+    import os
+
+    from minigrad.backends.kernels.array_kernels import ArrayKernels
+
+    choice = (prefer or os.environ.get("MINIGRAD_KERNELS", "") or "numba").lower()
+    if choice == "reference":
+        return Kernels()
+    if choice not in ("numba", "numpy"):
+        raise ValueError(f"MINIGRAD_KERNELS={choice!r}: use 'numba', 'numpy' or 'reference'")
+    if choice == "numba":
+        from minigrad.backends.kernels import numba_kernels
+
+        if numba_kernels.available():
+            return numba_kernels.NumbaKernels(block_bytes=CPU_BLOCK_BYTES)
+    return ArrayKernels(block_bytes=CPU_BLOCK_BYTES)
+
+
+#: The CPU kernels copy windows (im2col) in blocks of about this many bytes (a quarter of a
+#: 2 MiB L2 cache per core), each consumed by its GEMM while still in cache.
+CPU_BLOCK_BYTES = 512 * 1024
