@@ -5,6 +5,7 @@ from minigrad.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from minigrad.nn.conv import Conv1d, Conv2d  # noqa: F401
+from minigrad.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from minigrad.nn.dropout import Dropout  # noqa: F401
 from minigrad.nn.flatten import Flatten, Identity, Unflatten  # noqa: F401
 from minigrad.nn.fold import Fold, Unfold  # noqa: F401

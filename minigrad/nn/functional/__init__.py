@@ -2,6 +2,7 @@
 
 from minigrad.nn.functional.activation import leaky_relu, log_softmax, relu, relu_, sigmoid, softmax, tanh  # noqa: F401
 from minigrad.nn.functional.conv import conv1d, conv2d, conv_output_size, convolve2d  # noqa: F401
+from minigrad.nn.functional.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
 from minigrad.nn.functional.dropout import dropout  # noqa: F401
 from minigrad.nn.functional.fold import fold, unfold  # noqa: F401
 from minigrad.nn.functional.linear import linear  # noqa: F401
