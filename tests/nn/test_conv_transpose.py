@@ -50,7 +50,11 @@ def configs(draw, spatial=2):
     out = [
         (n - 1) * s - 2 * p + d * (k - 1) + o + 1
         for n, s, p, d, k, o in zip(
-            config["size"], config["stride"], config["padding"], config["dilation"], config["kernel"],
+            config["size"],
+            config["stride"],
+            config["padding"],
+            config["dilation"],
+            config["kernel"],
             config["output_padding"],
         )
     ]
