@@ -44,4 +44,6 @@ from minigrad.nn.pooling_variants import (  # noqa: F401
     MaxUnpool1d,
     MaxUnpool2d,
 )
+from minigrad.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
+from minigrad.nn.rnn_cell import GRUCell, LSTMCell, RNNCell  # noqa: F401
 from minigrad.nn.upsampling import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
