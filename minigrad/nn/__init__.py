@@ -2,6 +2,7 @@
 
 from minigrad.nn import functional, init, parallel  # noqa: F401  (parallel: DistributedDataParallel)
 from minigrad.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from minigrad.nn.attention import MultiheadAttention  # noqa: F401
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from minigrad.nn.conv import Conv1d, Conv2d  # noqa: F401
