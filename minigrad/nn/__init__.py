@@ -5,7 +5,7 @@ from minigrad.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax
 from minigrad.nn.attention import MultiheadAttention  # noqa: F401
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
 from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F401
-from minigrad.nn.conv import Conv1d, Conv2d  # noqa: F401
+from minigrad.nn.conv import Conv1d, Conv2d, Conv3d  # noqa: F401
 from minigrad.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: F401
 from minigrad.nn.dropout import Dropout  # noqa: F401
 from minigrad.nn.flatten import Flatten, Identity, Unflatten  # noqa: F401
@@ -39,9 +39,11 @@ from minigrad.nn.pooling_variants import (  # noqa: F401
     AdaptiveMaxPool2d,
     AdaptiveMaxPool3d,
     AvgPool1d,
+    AvgPool3d,
     LPPool1d,
     LPPool2d,
     MaxPool1d,
+    MaxPool3d,
     MaxUnpool1d,
     MaxUnpool2d,
 )

@@ -36,6 +36,11 @@ CASES = {
         ((2, 3, 4, 4), (3, 2, 3, 3), (2,)),
     ),
     "conv_transpose1d_groups": Case(lambda x, w: F.conv_transpose1d(x, w, stride=3, groups=2), ((2, 4, 5), (4, 1, 2))),
+    "conv3d": Case(lambda x, w: F.conv3d(x, w, stride=(1, 2, 1), padding=1), ((2, 2, 3, 4, 3), (3, 2, 2, 2, 2))),
+    "max_pool3d": Case(lambda x: F.max_pool3d(x, 2, padding=1, ceil_mode=True), ((1, 2, 3, 4, 5),)),
+    "avg_pool3d": Case(
+        lambda x: F.avg_pool3d(x, (2, 1, 2), count_include_pad=False, padding=(1, 0, 1)), ((1, 2, 3, 4, 5),)
+    ),
     "interpolate_nearest": Case(lambda x: F.interpolate(x, scale_factor=2.5), ((1, 2, 3, 4),)),
     "interpolate_nearest_exact": Case(lambda x: F.interpolate(x, size=(5, 3), mode="nearest-exact"), ((1, 2, 3, 4),)),
     "interpolate_bilinear": Case(lambda x: F.interpolate(x, size=(5, 7), mode="bilinear"), ((1, 2, 3, 4),)),
