@@ -210,3 +210,13 @@ def test_bad_arguments_raise_pytorch_classes():
         F.conv_transpose2d(minigrad.randn(1, 3, 3, 3), w)
     with pytest.raises(ValueError, match='only "zeros" padding mode'):
         nn.ConvTranspose2d(2, 2, 3, padding_mode="reflect")
+
+
+def test_gradgradcheck_float64():
+    """Made of conv2d primitives and shape ops: second derivatives come for free."""
+    from minigrad.autograd.gradcheck import gradgradcheck
+
+    rng = np.random.default_rng(3)
+    x = minigrad.tensor(rng.standard_normal((1, 2, 3, 2)), requires_grad=True)
+    w = minigrad.tensor(rng.standard_normal((2, 1, 2, 2)), requires_grad=True)
+    assert gradgradcheck(lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1, groups=2), (x, w))
