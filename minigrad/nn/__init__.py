@@ -46,6 +46,7 @@ from minigrad.nn.pooling_variants import (  # noqa: F401
     MaxPool3d,
     MaxUnpool1d,
     MaxUnpool2d,
+    MaxUnpool3d,
 )
 from minigrad.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from minigrad.nn.rnn_cell import GRUCell, LSTMCell, RNNCell  # noqa: F401

@@ -188,6 +188,15 @@ class MaxUnpool2d(_MaxUnpool):
         return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
+class MaxUnpool3d(_MaxUnpool):
+    """``forward(input, indices, output_size=None)``: ``max_pool3d``'s values back at their indices."""
+
+    spatial, op = 3, "MaxUnpool3d"
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:  # noqa: A002
+        return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
 class MaxPool3d(MaxPool1d):
     """Max over (dilated) windows: ``(N, C, D, H, W)`` -> ``(N, C, Do, Ho, Wo)``; see ``F.max_pool3d``."""
 

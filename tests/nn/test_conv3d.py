@@ -109,3 +109,17 @@ def test_pool3d_modules(torch):
         assert repr(ours) == repr(theirs)
         x_np = np.random.default_rng(7).standard_normal((2, 4, 5, 6)).astype(np.float32)
         np.testing.assert_allclose(ours(minigrad.tensor(x_np)).numpy(), theirs(torch.tensor(x_np)).numpy(), atol=1e-6)
+
+
+def test_max_unpool3d_inverts_max_pool3d_like_pytorch(torch):
+    x_np = np.random.default_rng(8).standard_normal((2, 2, 4, 4, 6))
+    values, indices = F.max_pool3d(minigrad.tensor(x_np), 2, return_indices=True)
+    t_values, t_indices = torch.nn.functional.max_pool3d(torch.tensor(x_np), 2, return_indices=True)
+    np.testing.assert_array_equal(indices.numpy(), t_indices.numpy())
+    values = minigrad.tensor(values.numpy(), requires_grad=True)
+    out = nn.MaxUnpool3d(2)(values, indices)
+    expected = torch.nn.MaxUnpool3d(2)(t_values, t_indices)
+    assert repr(nn.MaxUnpool3d(2)) == repr(torch.nn.MaxUnpool3d(2))
+    np.testing.assert_array_equal(out.detach().numpy(), expected.numpy())
+    out.sum().backward()
+    np.testing.assert_array_equal(values.grad.numpy(), np.ones(values.shape))

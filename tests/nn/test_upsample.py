@@ -162,3 +162,29 @@ def test_pixel_shuffle_modules_and_errors(torch):
         nn.PixelUnshuffle(2)(minigrad.randn(1, 1, 4, 3))
     x = minigrad.tensor(np.random.default_rng(6).standard_normal((1, 4, 2, 3)), requires_grad=True)
     assert gradcheck(lambda x: F.pixel_shuffle(x, 2), (x,))
+
+
+def test_deprecated_upsample_aliases_match_pytorch(torch):
+    import warnings
+
+    x_np = np.random.default_rng(7).standard_normal((1, 2, 3, 4))
+    with pytest.warns(UserWarning, match="is deprecated. Use nn.functional.interpolate instead"):
+        F.upsample(minigrad.tensor(x_np), scale_factor=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both warn that they are deprecated
+        pairs = [
+            (
+                F.upsample(minigrad.tensor(x_np), scale_factor=2),
+                torch.nn.functional.upsample(torch.tensor(x_np), scale_factor=2),
+            ),
+            (
+                F.upsample_nearest(minigrad.tensor(x_np), size=5),
+                torch.nn.functional.upsample_nearest(torch.tensor(x_np), size=5),
+            ),
+            (
+                F.upsample_bilinear(minigrad.tensor(x_np), size=(4, 7)),
+                torch.nn.functional.upsample_bilinear(torch.tensor(x_np), size=(4, 7)),
+            ),
+        ]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)

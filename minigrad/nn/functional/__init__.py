@@ -26,6 +26,14 @@ from minigrad.nn.functional.pooling_variants import (  # noqa: F401
     max_pool1d,
     max_unpool1d,
     max_unpool2d,
+    max_unpool3d,
 )
-from minigrad.nn.functional.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from minigrad.nn.functional.upsampling import (  # noqa: F401
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from minigrad.ops.composite import pad  # noqa: F401  (F.pad: constant, reflect, replicate, circular)

@@ -196,3 +196,15 @@ def max_unpool1d(
 ) -> Tensor:
     """The 1-D ``max_unpool2d``: ``(N, C, L)`` -> ``(N, C, (L - 1) s - 2p + k)``."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
+
+
+def max_unpool3d(
+    input: Tensor,  # noqa: A002
+    indices: Tensor,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple | None = None,
+    padding: IntOrTuple = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """The 3-D ``max_unpool2d``: ``max_pool3d``'s values back at their indices ``d*H*W + h*W + w``."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
