@@ -188,3 +188,14 @@ def test_deprecated_upsample_aliases_match_pytorch(torch):
         ]
     for ours, theirs in pairs:
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+
+
+def test_nearest_resizes_uint8_images_as_pytorch(torch):
+    image = np.random.default_rng(8).integers(0, 256, (1, 3, 4, 5)).astype(np.uint8)
+    for mode in ("nearest", "nearest-exact"):
+        out = F.interpolate(minigrad.tensor(image), size=(7, 3), mode=mode)
+        assert out.dtype == minigrad.uint8
+        expected = torch.nn.functional.interpolate(torch.tensor(image), size=(7, 3), mode=mode)
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    with pytest.raises(NotImplementedError, match="not implemented for int64"):
+        F.interpolate(minigrad.tensor(image.astype(np.int64)), scale_factor=2)

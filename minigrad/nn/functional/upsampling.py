@@ -65,7 +65,9 @@ def interpolate(
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {RANK[mode]}D input")
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not implemented in minigrad; use antialias=False")
-    if input.dtype.kind != "f":
+    # PyTorch resizes uint8 images too (nearest is a gather, exact for any dtype; its uint8
+    # bilinear rounds with fixed-point weights, which is not reproduced here).
+    if input.dtype.kind != "f" and not (input.dtype.name == "uint8" and mode in ("nearest", "nearest-exact")):
         raise NotImplementedError(f'interpolate: "{mode}" is not implemented for {input.dtype}; convert with .float()')
     align_corners = bool(align_corners)
     in_size = tuple(input.shape[2:])
