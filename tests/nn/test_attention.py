@@ -222,3 +222,58 @@ def test_multihead_attention_dropout_and_errors():
         attention(x, x, x, is_causal=True)
     with pytest.raises(AssertionError, match="embed_dim must be divisible by num_heads"):
         nn.MultiheadAttention(5, 2)
+
+
+def test_functional_multi_head_attention_forward_matches_pytorch(torch):
+    """PyTorch's functional form, separate projection weights and precomputed static keys included."""
+    rng = np.random.default_rng(5)
+    embed, heads, length, source, batch = 4, 2, 3, 5, 2
+    arrays = {
+        "query": rng.standard_normal((length, batch, embed)),
+        "key": rng.standard_normal((source, batch, 3)),
+        "value": rng.standard_normal((source, batch, 6)),
+        "in_proj_bias": rng.standard_normal(3 * embed),
+        "out_proj_weight": rng.standard_normal((embed, embed)),
+        "out_proj_bias": rng.standard_normal(embed),
+        "q_proj_weight": rng.standard_normal((embed, embed)),
+        "k_proj_weight": rng.standard_normal((embed, 3)),
+        "v_proj_weight": rng.standard_normal((embed, 6)),
+        "static_k": rng.standard_normal((batch * heads, source, embed // heads)),
+    }
+    ours = {k: minigrad.tensor(v, requires_grad=True) for k, v in arrays.items()}
+    theirs = {k: torch.tensor(v, requires_grad=True) for k, v in arrays.items()}
+
+    def call(f, t):
+        return f(
+            t["query"],
+            t["key"],
+            t["value"],
+            embed,
+            heads,
+            None,
+            t["in_proj_bias"],
+            None,
+            None,
+            True,
+            0.0,
+            t["out_proj_weight"],
+            t["out_proj_bias"],
+            use_separate_proj_weight=True,
+            q_proj_weight=t["q_proj_weight"],
+            k_proj_weight=t["k_proj_weight"],
+            v_proj_weight=t["v_proj_weight"],
+            static_k=t["static_k"],
+            average_attn_weights=False,
+        )
+
+    out, weights = call(F.multi_head_attention_forward, ours)
+    expected, expected_weights = call(torch.nn.functional.multi_head_attention_forward, theirs)
+    assert_close(out, expected, "output")
+    assert_close(weights, expected_weights, "weights")
+    (out.sum() + weights.sum()).backward()
+    (expected.sum() + expected_weights.sum()).backward()
+    for name in arrays:
+        if name in ("key", "k_proj_weight"):  # replaced by static_k: no gradient in either
+            assert ours[name].grad is None and theirs[name].grad is None, name
+            continue
+        assert_close(ours[name].grad, theirs[name].grad, f"{name} gradient")

@@ -1,8 +1,13 @@
-"""Attention: ``F.scaled_dot_product_attention`` (PyTorch's signature and mask rules).
+"""Attention: ``F.scaled_dot_product_attention`` and ``F.multi_head_attention_forward``
+(PyTorch's signatures and mask rules).
 
 ``softmax(q k^T * scale + mask) v``, composed from matmul, softmax and ``where``: its gradients
 (and their gradients) come from autograd. One memory-hungry realisation (the whole ``L x S``
 score matrix), the textbook one, as PyTorch's "math" backend.
+
+Mask conventions differ, as in PyTorch: for ``scaled_dot_product_attention`` a bool mask is
+True where attention IS allowed; for ``multi_head_attention_forward`` (``attn_mask``,
+``key_padding_mask``) True means "do NOT attend". A float mask is added to the scores in both.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import math
 
 from minigrad.errors import ShapeError
 from minigrad.nn.functional.dropout import dropout
+from minigrad.nn.functional.linear import linear
+from minigrad.ops.composite import cat, pad
 from minigrad.ops.elementwise import where
 from minigrad.tensor import Tensor
 
@@ -103,3 +110,146 @@ def _repeat_heads(t: Tensor, repeats: int) -> Tensor:
     *lead, heads, length, features = t.shape
     expanded = t.unsqueeze(-3).expand(*lead, heads, repeats, length, features)
     return expanded.reshape(*lead, heads * repeats, length, features)
+
+
+def multi_head_attention_forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """PyTorch's ``F.multi_head_attention_forward``: the math of ``nn.MultiheadAttention``.
+
+    ``query`` ``(L, N, E)``, ``key`` ``(S, N, kdim)``, ``value`` ``(S, N, vdim)`` (or unbatched
+    ``(L, E)``...). The projections are ``in_proj_weight``'s three ``E``-row blocks (or
+    ``q/k/v_proj_weight`` with ``use_separate_proj_weight``), ``bias_k``/``bias_v`` add a learned
+    key/value position, ``add_zero_attn`` a zero one. ``key_padding_mask`` ``(N, S)`` and
+    ``attn_mask`` ``(L, S)`` or ``(N * num_heads, L, S)``: True = do not attend (or float, added).
+    With ``need_weights`` the scores go through an explicit softmax (a row masked everywhere is
+    NaN, as PyTorch's) and the weights come back, ``(N, L, S)`` averaged over heads or
+    ``(N, num_heads, L, S)``; without, the heads go through ``scaled_dot_product_attention``
+    (such a row is zeros there, as PyTorch's). Returns ``(attn_output (L, N, E), weights or None)``.
+    """
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise AssertionError(
+            "query, key and value should be 3-D (batched) or 2-D (unbatched) alike, got "
+            f"{query.ndim}-D, {key.ndim}-D and {value.ndim}-D"
+        )
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer module method "
+            "`generate_square_subsequent_mask` to create this mask."
+        )
+    batched = query.ndim == 3
+    if not batched:
+        query, key, value = (t.unsqueeze(1) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    length, batch, embed = query.shape
+    if embed != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed}")
+    heads = num_heads
+    head_dim = embed // heads
+    w_q, w_k, w_v, b_q, b_k, b_v = _projection_weights(
+        in_proj_weight, in_proj_bias, use_separate_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight
+    )
+    q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+    mask = _as_float_mask(attn_mask, q)
+    padding = _as_float_mask(key_padding_mask, q)
+    if bias_k is not None and bias_v is not None:  # one more key/value position, a learned one
+        k = cat([k, bias_k.expand(1, batch, embed)], 0)
+        v = cat([v, bias_v.expand(1, batch, embed)], 0)
+        mask = None if mask is None else pad(mask, [0, 1])
+        padding = None if padding is None else pad(padding, [0, 1])
+    # (L, N, E) -> (N * heads, L, head_dim): batch-major, each head its own "batch" entry.
+    q = q.reshape(length, batch * heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], batch * heads, head_dim).transpose(0, 1)
+    v = v.reshape(v.shape[0], batch * heads, head_dim).transpose(0, 1)
+    if static_k is not None:  # precomputed (N * heads, S, head_dim) keys replace the projected ones
+        k = static_k
+    if static_v is not None:
+        v = static_v
+    if add_zero_attn:  # one more all-zero key/value position
+        k = cat([k, k.new_zeros(batch * heads, 1, head_dim)], 1)
+        v = cat([v, v.new_zeros(batch * heads, 1, head_dim)], 1)
+        mask = None if mask is None else pad(mask, [0, 1])
+        padding = None if padding is None else pad(padding, [0, 1])
+    source = k.shape[1]
+    if padding is not None:  # (N, S) -> (N * heads, 1, S)
+        padding = padding.reshape(batch, 1, 1, source).expand(batch, heads, 1, source)
+        padding = padding.reshape(batch * heads, 1, source)
+        mask = padding if mask is None else mask + padding
+    if mask is not None and mask.ndim == 2:
+        mask = mask.unsqueeze(0)
+    p = dropout_p if training else 0.0
+
+    if need_weights:
+        scores = (q * (1.0 / math.sqrt(head_dim))) @ k.transpose(1, 2)
+        if mask is not None:
+            scores = scores + mask
+        weights = scores.softmax(-1)  # a row masked everywhere is NaN, as PyTorch's
+        if p > 0.0:
+            weights = dropout(weights, p, True)
+        out = weights @ v
+    else:
+        # As PyTorch: without weights the heads go through scaled_dot_product_attention.
+        shape = (batch, heads, length, head_dim)
+        if mask is not None and mask.shape[0] > 1:  # (N * heads, L, S) -> (N, heads, L, S)
+            mask = mask.reshape(batch, heads, -1, source)
+        k, v = (t.reshape(batch, heads, source, head_dim) for t in (k, v))
+        out = scaled_dot_product_attention(q.reshape(shape), k, v, mask, p)
+        out = out.reshape(batch * heads, length, head_dim)
+        weights = None
+    out = out.transpose(0, 1).reshape(length, batch, embed)
+    out = linear(out, out_proj_weight, out_proj_bias)
+    if weights is not None:
+        weights = weights.reshape(batch, heads, length, source)
+        if average_attn_weights:
+            weights = weights.mean(1)
+    if not batched:
+        out = out.squeeze(1)
+        weights = None if weights is None else weights.squeeze(0)
+    return out, weights
+
+
+def _projection_weights(in_proj_weight, in_proj_bias, separate, q_proj_weight, k_proj_weight, v_proj_weight):
+    """The query, key and value weights and biases (None without bias)."""
+    if separate:
+        weights = (q_proj_weight, k_proj_weight, v_proj_weight)
+    else:
+        weights = in_proj_weight.chunk(3, 0)
+    biases = (None,) * 3 if in_proj_bias is None else in_proj_bias.chunk(3, 0)
+    return (*weights, *biases)
+
+
+def _as_float_mask(mask: Tensor | None, like: Tensor) -> Tensor | None:
+    """PyTorch's ``_canonical_mask``: a bool mask (True = blocked) becomes 0 / -inf in
+    ``like``'s dtype; a float mask is used as given."""
+    if mask is None:
+        return None
+    if mask.dtype.kind == "b":
+        return where(mask, -math.inf, 0.0).to(like.dtype)
+    if mask.dtype.kind != "f":
+        raise AssertionError(f"only bool and floating types of masks are supported, got {mask.dtype}")
+    return mask
