@@ -126,6 +126,8 @@ def test_interpolate_errors_match_pytorch():
         F.interpolate(x, size=3, align_corners=True)
     with pytest.raises(NotImplementedError, match="Got 4D input, but linear mode needs 3D input"):
         F.interpolate(x, scale_factor=2, mode="linear")
+    with pytest.raises(ValueError, match="recompute_scale_factor is not meaningful with an explicit size"):
+        F.interpolate(x, size=3, recompute_scale_factor=True)
     with pytest.raises(ValueError, match="same number of spatial dimensions"):
         F.interpolate(x, size=(2, 3, 4))
 

@@ -101,9 +101,7 @@ def _output_size(in_size, size, scale_factor, recompute_scale_factor):
             )
         sizes = tuple(operator.index(s) for s in sizes)
         if recompute_scale_factor:
-            raise ValueError(
-                "recompute_scale_factor is not meaningful with an explicit size; give scale_factor instead"
-            )
+            raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
         if min(sizes) < 1:
             raise ArgumentError(f"interpolate: the output size must be positive, got {sizes}")
         return sizes, (None,) * spatial
