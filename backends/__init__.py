@@ -21,7 +21,9 @@ __all__ = [
     "Backend",
     "BackendUnavailableError",
     "available",
+    "create",
     "default_device",
+    "set_default_device",
     "get",
     "manual_seed",
     "parse_device",
@@ -78,6 +80,15 @@ def get(device: object = None) -> Backend:
     return backend
 
 
+def create(device: object) -> Backend:
+    """A new backend for ``device``, not the shared one ``get`` returns: its own random
+    generator, for ``minigrad.Generator`` to draw from. Tensors never live on it."""
+    kind, index = parse_device(device)
+    if kind not in _factories:
+        raise ValueError(f"unknown device {str(device)!r}: known device types are {', '.join(sorted(_factories))}")
+    return _factories[kind](index)
+
+
 def manual_seed(seed: int) -> None:
     """Seed every backend created so far, and every one created later, with ``seed``."""
     global _seed
@@ -98,9 +109,31 @@ def available() -> dict[str, str | None]:
     return result
 
 
+_default_device: list[str | None] = [None]  # set_default_device's choice, None: not set
+
+
 def default_device() -> str:
-    """The device for new tensors: ``$MINIGRAD_DEVICE`` or ``"cpu"``."""
+    """The device for new tensors: what ``set_default_device`` chose, else ``$MINIGRAD_DEVICE``,
+    else ``"cpu"``."""
+    chosen = _default_device[0]
+    if chosen is not None:
+        return chosen
     return os.environ.get("MINIGRAD_DEVICE", "cpu") or "cpu"
+
+
+def set_default_device(device: object) -> None:
+    """Make ``device`` (``"cuda"``, ``"cuda:1"``, a ``minigrad.device``) the device of tensors
+    created without ``device=``; ``None`` goes back to ``$MINIGRAD_DEVICE`` or the CPU."""
+    if device is None:
+        _default_device[0] = None
+        return
+    kind, index = parse_device(device)
+    if kind not in _factories:
+        known = ", ".join(sorted(_factories))
+        raise RuntimeError(f"set_default_device: unknown device type {kind!r}; the known types are {known}")
+    # "cuda" stays "cuda" (the current device), as PyTorch keeps the index only when given.
+    text = str(device)
+    _default_device[0] = text if ":" in text or kind == "cpu" else kind
 
 
 def _numpy_factory(index: int) -> Backend:

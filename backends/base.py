@@ -115,3 +115,9 @@ class Backend:
     def sliding_window_view(self, array: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:
         """A strided read-only view of all windows (as ``numpy.lib.stride_tricks``)."""
         raise NotImplementedError
+
+    def erf(self, array: Any) -> Any:
+        """The error function elementwise (NumPy has none): array operations, ~1e-15 relative."""
+        from minigrad.backends.special import erf
+
+        return erf(self.xp, array)

@@ -215,6 +215,14 @@ class CupyBackend(Backend):
         # GPU and reads it back to validate it, two host syncs per call (per conv and pool).
         return strided_windows(self.xp, array, window_shape, axis)
 
+    def erf(self, array: Any) -> Any:
+        try:
+            from cupyx.scipy.special import erf  # CuPy's elementwise kernel
+        except ImportError:  # a CuPy without cupyx.scipy: the array-op fallback
+            return super().erf(array)
+        with self.activate("erf"):
+            return erf(array).astype(array.dtype, copy=False)
+
 
 def strided_windows(xp: Any, array: Any, window_shape: tuple[int, ...], axis: tuple[int, ...]) -> Any:
     """``sliding_window_view(array, window_shape, axis)`` built with ``as_strided``.

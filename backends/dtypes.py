@@ -21,15 +21,41 @@ bool_ = numpy.dtype("bool")
 complex64 = numpy.dtype("complex64")
 complex128 = numpy.dtype("complex128")
 
-DEFAULT_FLOAT = float32
+DEFAULT_FLOAT = float32  # PyTorch's initial default; the current one is default_float()
 DType = numpy.dtype
+
+# The current default float dtype (``minigrad.set_default_dtype``): what Python floats, float
+# factories and float results of integer inputs become. A one-element list, so that every
+# module reading it sees a change.
+_default_float = [DEFAULT_FLOAT]
+
+
+def default_float() -> numpy.dtype:
+    """The default floating dtype (float32 unless ``set_default_float`` changed it)."""
+    return _default_float[0]
+
+
+def default_complex() -> numpy.dtype:
+    """The complex dtype that goes with the default float (PyTorch: complex128 for float64)."""
+    return complex128 if _default_float[0] == float64 else complex64
+
+
+def set_default_float(dtype: numpy.dtype) -> None:
+    """Make ``dtype`` (float16, float32 or float64) the default floating dtype."""
+    if dtype.kind != "f":
+        raise TypeError(
+            f"only floating-point types are supported as the default type, got {dtype}; "
+            "pass float32 or float64"
+        )
+    _default_float[0] = dtype
 
 _BY_NAME = {
     "float16": float16, "half": float16, "float32": float32, "float": float32,
     "float64": float64, "double": float64, "int8": int8, "int16": int16, "int32": int32,
     "int": int32, "int64": int64, "long": int64, "uint8": uint8, "bool": bool_,
 }
-_BY_PYTHON_TYPE = {float: float32, int: int64, bool: bool_, complex: complex64}
+# PyTorch reads the Python types as these (dtype=float is float64, whatever the default dtype).
+_BY_PYTHON_TYPE = {float: float64, int: int64, bool: bool_, complex: complex128}
 
 
 def as_dtype(dtype: object) -> numpy.dtype:
@@ -82,7 +108,7 @@ def _scalar_dtype(value: bool | int | float | complex) -> numpy.dtype:
         return bool_
     if isinstance(value, int):
         return int64
-    return DEFAULT_FLOAT if isinstance(value, float) else complex64
+    return default_float() if isinstance(value, float) else default_complex()
 
 
 def result_type(*operands: object) -> numpy.dtype:
@@ -123,7 +149,7 @@ def _combine_tiers(higher: numpy.dtype | None, lower: numpy.dtype | None) -> num
 def floating_result(dtype: numpy.dtype) -> numpy.dtype:
     """The dtype of a float op (exp, sqrt, true division...) on ``dtype``: itself when floating
     or complex, else the default float (PyTorch: ``exp`` of an int64 tensor is float32)."""
-    return dtype if dtype.kind in "fc" else DEFAULT_FLOAT
+    return dtype if dtype.kind in "fc" else default_float()
 
 
 # --- what torch.tensor(data) infers from Python data -------------------------------------------
@@ -149,7 +175,7 @@ def from_python_data(data: object, dtype: numpy.dtype | None = None) -> numpy.nd
     kind = array.dtype.kind
     if kind in "bifc":
         if dtype is None:
-            dtype = {"b": bool_, "i": int64, "f": DEFAULT_FLOAT, "c": complex64}[kind]
+            dtype = {"b": bool_, "i": int64, "f": default_float(), "c": default_complex()}[kind]
         return array.astype(dtype, copy=False)
     numbers_only = kind == "u" or kind == "O" and all(isinstance(v, _NUMBER) for v in _leaves(data))
     if numbers_only and dtype is not None and dtype.kind in "fc":

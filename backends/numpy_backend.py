@@ -64,3 +64,10 @@ class NumpyBackend(Backend):
     ) -> numpy.ndarray:
         return numpy.lib.stride_tricks.sliding_window_view(array, window_shape, axis=axis)
 
+    def erf(self, array: numpy.ndarray) -> numpy.ndarray:
+        try:  # SciPy's kernel when installed (not a dependency); else the array-op fallback
+            from scipy.special import erf
+        except ImportError:
+            return super().erf(array)
+        return erf(array).astype(array.dtype, copy=False)
+

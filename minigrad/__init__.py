@@ -17,12 +17,33 @@ if _os.path.isfile(_os.path.join(_checkout, "pyproject.toml")) and _os.path.isfi
 ):
     __path__.append(_checkout)  # noqa: F821  (a package's search path)
 
-# nn and optim are usable right after `import minigrad`, as torch.nn / torch.optim are.
-from minigrad import autograd, cuda, nn, optim
-from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from minigrad.backends.dtypes import bool_ as bool  # PyTorch's name
-from minigrad.backends.dtypes import float16, float32, float64, int8, int16, int32, int64, uint8
-from minigrad.device import device
+# nn, optim and accelerator are usable right after `import minigrad`, as torch's are.
+from minigrad import accelerator, autograd, cuda, nn, optim
+from minigrad.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from minigrad.device import device, get_default_device, set_default_device
+from minigrad.dtypes import bool_ as bool  # PyTorch's name
+from minigrad.dtypes import (
+    complex64,
+    complex128,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
 from minigrad.factories import (
     arange,
     empty,
@@ -78,15 +99,32 @@ from minigrad.functions import (
     var,
     where,
 )
+from minigrad.generator import Generator
 from minigrad.ops.composite import cat, stack
+from minigrad.printing import set_printoptions
 from minigrad.serialization import CheckpointError, load, save
+from minigrad.size import Size
 from minigrad.tensor import Tensor
+from minigrad.tensor_special import erf, expm1, log1p
+from minigrad.type_info import finfo, iinfo
 
 float = float32
 double = float64
 half = float16
 long = int64
 int = int32
+cfloat = complex64
+cdouble = complex128
+
+
+def __getattr__(name: str) -> object:
+    # minigrad.utils (torch.utils.data) and minigrad.data on first use: importing the data
+    # package (MNIST's download code) is not part of every `import minigrad`.
+    if name in ("utils", "data"):
+        import importlib
+
+        return importlib.import_module(f"minigrad.{name}")
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 
@@ -95,10 +133,15 @@ __all__ = [
     "ones", "empty", "full", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm",
     "zeros_like", "ones_like", "empty_like", "randn_like", "rand_like", "full_like",
     "manual_seed", "get_rng_state", "set_rng_state", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "cat", "stack", "save", "load", "CheckpointError",
+    "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+    "cat", "stack", "save", "load", "CheckpointError",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
     "float", "double", "half", "long", "int", "abs", "amax", "amin", "argmax", "argmin", "clamp",
     "exp", "flatten", "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum",
     "permute", "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "sum", "tanh",
     "transpose", "unsqueeze", "var", "where",
+    "accelerator", "dtype", "Size", "complex64", "complex128", "cfloat", "cdouble",
+    "get_default_device", "set_default_device", "get_default_dtype", "set_default_dtype",
+    "set_printoptions", "Generator", "finfo", "iinfo",
+    "erf", "expm1", "log1p",
 ]

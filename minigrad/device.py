@@ -34,3 +34,18 @@ class device:  # noqa: N801  (PyTorch's spelling)
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
+
+
+def set_default_device(device: object) -> None:
+    """Create tensors on ``device`` when a factory gets no ``device=`` (``"cuda"``, ``"cpu"``,
+    a :class:`device`); ``None`` restores the CPU (or ``$MINIGRAD_DEVICE``)."""
+    from minigrad import backends
+
+    backends.set_default_device(device)
+
+
+def get_default_device() -> device:
+    """The device of tensors created without ``device=``: ``device(type='cpu')`` unless set."""
+    from minigrad import backends
+
+    return device(backends.default_device())

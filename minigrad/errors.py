@@ -26,3 +26,8 @@ class DTypeError(RuntimeError, TypeError):
 class UnsupportedDTypeError(NotImplementedError, TypeError):
     """An op with no kernel for this dtype (PyTorch: ``"linspace_cpu" not implemented for
     'Bool'``). ``NotImplementedError`` is itself a ``RuntimeError``."""
+
+
+class EmptyReductionError(RuntimeError, IndexError):
+    """The max, min or arg-max of no elements. PyTorch raises ``IndexError`` when a dim is
+    given and ``RuntimeError`` when the whole tensor is reduced: this class is both."""

@@ -7,7 +7,7 @@ import operator
 from typing import Any
 
 from minigrad import backends
-from minigrad.backends.dtypes import DEFAULT_FLOAT, as_dtype
+from minigrad.backends.dtypes import as_dtype, default_float
 from minigrad.errors import ArgumentError, UnsupportedDTypeError
 from minigrad.tensor import Tensor, _shape_arg
 
@@ -20,7 +20,7 @@ def _finish(array: Any, backend: Any, requires_grad: bool) -> Tensor:
 
 
 def _float_dtype(dtype: Any) -> Any:
-    return DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+    return default_float() if dtype is None else as_dtype(dtype)
 
 
 def _size(size: tuple, op: str) -> tuple[int, ...]:
@@ -78,7 +78,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, device: Any = None, requ
         if isinstance(fill_value, bool) or str(getattr(fill_value, "dtype", "")) == "bool":
             dtype = "bool"
         else:
-            dtype = "int64" if isinstance(fill_value, numbers.Integral) else DEFAULT_FLOAT
+            dtype = "int64" if isinstance(fill_value, numbers.Integral) else default_float()
     shape = _size((size,), "full")
     return _finish(backend.xp.full(shape, fill_value, dtype=as_dtype(dtype)), backend, requires_grad)
 
@@ -98,7 +98,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
         start, end = 0, start
     if dtype is None:
         integral = all(isinstance(v, numbers.Integral) for v in (start, end, step))
-        dtype = "int64" if integral else DEFAULT_FLOAT
+        dtype = "int64" if integral else default_float()
     backend = backends.get(device)
     return _finish(backend.xp.arange(start, end, step, dtype=as_dtype(dtype)), backend, requires_grad)
 
@@ -190,7 +190,7 @@ def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None, devic
 def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
     backend = backends.get(device)
     (n,) = _size((n,), "randperm")
-    order = backend.xp.argsort(backend.rand((n,), DEFAULT_FLOAT))
+    order = backend.xp.argsort(backend.rand((n,), "float32"))
     return Tensor._make(order.astype(as_dtype(dtype or "int64")), backend)
 
 

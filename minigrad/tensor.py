@@ -14,20 +14,24 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from minigrad import backends
+from minigrad import backends, dtypes, printing, tensor_types
 from minigrad.autograd.function import VersionCounter
 from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.autograd.hooks import RemovableHandle, add_hook
 from minigrad.backends.dtypes import (
-    DEFAULT_FLOAT,
     as_dtype,
+    bool_,
     check_array_dtype,
+    default_float,
     floating_result,
     from_python_data,
     result_type,
 )
 from minigrad.device import device as Device
-from minigrad.errors import ArgumentError, DTypeError, ShapeError
+from minigrad.errors import ArgumentError, DTypeError, EmptyReductionError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
+from minigrad.size import Size
+from minigrad.tensor_special import SpecialMethods
 
 Scalar = int | float | bool
 
@@ -61,7 +65,7 @@ def _shape_arg(size: tuple) -> tuple[int, ...]:
         ) from None
 
 
-class Tensor:
+class Tensor(SpecialMethods):
     """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
 
     Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
@@ -69,8 +73,9 @@ class Tensor:
     """
 
     __slots__ = (
-        "_array", "backend", "grad", "grad_fn", "requires_grad", "name", "_output_index",
-        "_hooks", "_retains_grad", "_version_counter", "_view", "_views", "__weakref__",
+        "_array", "backend", "_grad", "grad_fn", "requires_grad", "name", "_output_index",
+        "_hooks", "_post_accumulate_hooks", "_retains_grad", "_version_counter", "_view", "_views",
+        "__weakref__",
     )
     __array_priority__ = 1000  # numpy_array * tensor -> Tensor.__rmul__, not an object array
 
@@ -104,12 +109,13 @@ class Tensor:
         self._views = None  # a base: the views of it made while recording (a WeakSet)
         self._array = array
         self.backend = backend
-        self.grad = None
+        self._grad = None
         self.grad_fn = grad_fn
         self.requires_grad = grad_fn is not None
         self.name = None
         self._output_index = index
-        self._hooks: tuple | list = ()  # a list once register_hook is called
+        self._hooks: tuple | dict = ()  # a dict (handle id -> hook) once register_hook is called
+        self._post_accumulate_hooks: tuple | dict = ()
         self._retains_grad = False
 
     @classmethod
@@ -125,11 +131,12 @@ class Tensor:
 
     # --- properties --------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._array.shape
+    def shape(self) -> Size:
+        return Size(self._array.shape)
 
     def size(self, dim: int | None = None) -> Any:
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as a :class:`minigrad.Size`, or the size of dimension ``dim`` as an int."""
+        return self.shape if dim is None else self._array.shape[dim]
 
     @property
     def ndim(self) -> int:
@@ -152,8 +159,8 @@ class Tensor:
         return self.shape[0]
 
     @property
-    def dtype(self) -> Any:
-        return self._array.dtype
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.wrap(self._array.dtype)
 
     @property
     def device(self) -> Device:
@@ -286,14 +293,57 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
-    def register_hook(self, hook: Any) -> None:
-        """``hook(grad)`` runs when this tensor's gradient arrives; it may return a replacement."""
+    def register_hook(self, hook: Any) -> RemovableHandle:
+        """``hook(grad)`` runs when this tensor's gradient arrives; it may return a replacement.
+        Returns a handle: ``handle.remove()`` unregisters it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:  # a non-leaf: the engine runs it at the node that made it
-            self.grad_fn.add_output_hook(self._output_index, hook)
-        else:
-            self._hooks = [*self._hooks, hook]
+            return self.grad_fn.add_output_hook(self._output_index, hook)
+        if not self._hooks:
+            self._hooks = {}
+        return add_hook(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Any) -> RemovableHandle:
+        """``hook(tensor)`` runs after backward accumulated into this leaf's ``.grad`` (not in
+        ``autograd.grad``, which leaves ``.grad`` alone), as in PyTorch."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._post_accumulate_hooks:
+            self._post_accumulate_hooks = {}
+        return add_hook(self._post_accumulate_hooks, hook)
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        """PyTorch checks an assigned gradient: a Tensor (or None) of this tensor's shape, dtype
+        and device."""
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of size "
+                    f"'{list(self.shape)}'. Please ensure that the gradient and the tensor are the same size"
+                )
+            if value.dtype != self.dtype:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{value.dtype}' to a tensor with dtype "
+                    f"'{self.dtype}'. Please ensure that the gradient and the tensor have the same dtype"
+                )
+            if value.backend is not self.backend:
+                raise RuntimeError(
+                    f"attempting to assign a gradient on device '{value.device}' to a tensor on device "
+                    f"'{self.device}'. Please ensure that the gradient and the tensor are on the same device"
+                )
+        self._grad = value
 
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``, as in PyTorch.
@@ -344,27 +394,24 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to("bool")
 
-    def type(self, dtype: Any = None) -> Any:
-        return str(self.dtype) if dtype is None else self.to(dtype)
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """``x.type()`` is PyTorch's type name (``'minigrad.FloatTensor'``, on CUDA
+        ``'minigrad.cuda.FloatTensor'``); ``x.type(dtype)`` converts, as ``x.to(dtype)``, and
+        takes such a name as well (``x.type('minigrad.LongTensor')``)."""
+        if dtype is None:
+            return tensor_types.type_name(self.dtype, self.device.type)
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            # 'minigrad.cuda.FloatTensor' names the device too: CUDA, or else the CPU (PyTorch's rule).
+            device = "cuda" if ".cuda." in dtype else "cpu"
+            return self.to(device, tensor_types.dtype_of_type_name(dtype))
+        return self.to(dtype)
 
     def is_floating_point(self) -> bool:
         return self.dtype.kind == "f"
 
     # --- printing ------------------------------------------------------------------------
     def __repr__(self) -> str:
-        body = repr(self.backend.to_numpy(self._array))
-        body = body[body.index("(") + 1 : body.rindex(")")] if body.startswith("array") else body
-        body = body.split(", dtype=")[0]
-        extras = []
-        if self.dtype != DEFAULT_FLOAT and self.dtype.kind == "f" or self.dtype.kind != "f":
-            extras.append(f"dtype={self.dtype}")
-        if self.backend.type != "cpu":
-            extras.append(f"device='{self.backend.name}'")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn=<{self.grad_fn.display_name}>")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body.replace("\n      ", "\n       ")] + extras) + ")"
+        return printing.tensor_repr(self)
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
@@ -425,6 +472,8 @@ class Tensor:
             if other.shape != self.shape:
                 broadcast_shapes(self.shape, other.shape, op)
             return _cast_operand(self, dtype, other), _cast_operand(other, dtype, self)
+        if dtype.kind in "iu" and type(other) is builtins.int and op != "pow":
+            other = _wrapped_integer(other, dtype)
         return _cast_operand(self, dtype, other), other
 
     def __add__(self, other: Any) -> Tensor:
@@ -436,13 +485,13 @@ class Tensor:
         return arithmetic.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
+        _refuse_bool_subtraction(self, other)
         a, b = self._promoted(other, "sub")
-        _refuse_bool("sub", a, "Subtraction, the `-` operator, with two bool tensors", "`^` or logical_xor()")
         return arithmetic.Sub.apply(a, b)
 
     def __rsub__(self, other: Any) -> Tensor:
+        _refuse_bool_subtraction(self, other)
         a, b = self._promoted(other, "sub")
-        _refuse_bool("sub", a, "Subtraction, the `-` operator, with two bool tensors", "`^` or logical_xor()")
         return arithmetic.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
@@ -464,11 +513,15 @@ class Tensor:
     def __pow__(self, exponent: Any) -> Tensor:
         a, b = self._promoted(exponent, "pow")
         _refuse_negative_integer_power(a, b)
+        if a.dtype.kind == "b" and (not isinstance(b, Tensor) or b.dtype.kind == "b"):
+            return _bool_power(a, b)
         return arithmetic.Pow.apply(a, b)
 
     def __rpow__(self, base: Any) -> Tensor:
-        a, b = self._promoted(base, "pow")
+        a, b = self._promoted(base, "rpow")  # a negative int base wraps: (-1) ** uint8 is 255 ** x
         _refuse_negative_integer_power(b, a)
+        if a.dtype.kind == "b" and isinstance(b, builtins.bool):
+            raise _no_bool_kernel("pow", "pow", ".int()")
         return arithmetic.Pow.apply(b, a)
 
     def _floating(self) -> Tensor:
@@ -505,6 +558,8 @@ class Tensor:
                 f"{other.dtype} (PyTorch does not promote here); convert one with .to({other.dtype}) "
                 f"or .to({self.dtype})"
             )
+        if self.dtype.kind == "b":
+            raise _no_bool_kernel("matmul", "addmm", ".float()")
         inner_a = self.shape[-1]
         inner_b = other.shape[-2] if other.ndim > 1 else other.shape[0]
         if inner_a != inner_b:
@@ -540,9 +595,11 @@ class Tensor:
         return 1.0 / self
 
     def square(self) -> Tensor:
-        return self * self
+        return self**2 if self.dtype.kind == "b" else self * self  # bool squares to int64, as PyTorch
 
     def abs(self) -> Tensor:
+        if self.dtype.kind == "b":
+            raise _no_bool_kernel("abs", "abs_cpu", ".int()")
         return elementwise.Abs.apply(self)
 
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:  # noqa: A002
@@ -550,12 +607,14 @@ class Tensor:
             raise ArgumentError("clamp: At least one of min and max must not be None")
         source = self
         if self.dtype.kind != "f" and builtins.any(isinstance(v, builtins.float) for v in (min, max)):
-            source = self.to(DEFAULT_FLOAT)  # as PyTorch: float bounds give a float result
+            source = self.to(default_float())  # as PyTorch: float bounds give a float result
         return elementwise.Clamp.apply(source, min=min, max=max)
 
     clip = clamp
 
     def relu(self) -> Tensor:
+        if self.dtype.kind == "b":
+            raise DTypeError("relu: Boolean inputs not supported for relu (as in PyTorch); convert with .float() first")
         return elementwise.Relu.apply(self)
 
     def sigmoid(self) -> Tensor:
@@ -601,12 +660,15 @@ class Tensor:
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __invert__(self) -> Tensor:
+        _refuse_float_bitwise("bitwise_not", self)
         return Tensor._make(~self._array, self.backend)
 
     def __and__(self, other: Tensor) -> Tensor:
+        _refuse_float_bitwise("bitwise_and", self, other)
         return self._compare(other, "__and__")
 
     def __or__(self, other: Tensor) -> Tensor:
+        _refuse_float_bitwise("bitwise_or", self, other)
         return self._compare(other, "__or__")
 
     def equal(self, other: Tensor) -> bool:
@@ -622,10 +684,25 @@ class Tensor:
         return Tensor._make(self._array.all(), self.backend)
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor._make(self.backend.xp.argmax(self._array, axis=dim, keepdims=keepdim), self.backend)
+        return self._arg_extremum("argmax", dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return Tensor._make(self.backend.xp.argmin(self._array, axis=dim, keepdims=keepdim), self.backend)
+        return self._arg_extremum("argmin", dim, keepdim)
+
+    def _arg_extremum(self, op: str, dim: int | None, keepdim: bool) -> Tensor:
+        _refuse_bool(op, self, f"{op}() of a bool input", ".int() conversion and then the")
+        if dim is not None:
+            dim = composite.dim_in_range(dim, self.ndim, op)
+            dim = None if self.ndim == 0 else dim
+        if self.numel() == 0 and (dim is None or self.shape[dim] == 0):
+            raise EmptyReductionError(
+                f"{op}(): Expected reduction dim {dim} to have non-zero size: the {op} of no elements "
+                f"is undefined (input of shape {list(self.shape)})"
+            )
+        result = getattr(self.backend.xp, op)(self._array, axis=dim, keepdims=keepdim and dim is not None)
+        if keepdim and dim is None:  # PyTorch keeps every dim as size 1
+            result = result.reshape((1,) * self.ndim)
+        return Tensor._make(result, self.backend)
 
     # --- reductions ----------------------------------------------------------------------
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
@@ -655,19 +732,25 @@ class Tensor:
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reduction.Amin.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
+    def maximum(self, other: Tensor) -> Tensor:
+        return composite.maximum(self, other)
+
+    def minimum(self, other: Tensor) -> Tensor:
+        return composite.minimum(self, other)
+
     def max(self, dim: Any = None, keepdim: bool = False) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)`` as in PyTorch."""
         if isinstance(dim, Tensor):
             return composite.maximum(self, dim)
         if dim is None:
-            return self.amax()
+            return reduction.Amax.apply(self, dim=None, keepdim=False, nan_wins=True)
         return composite.extremum_with_index(self, dim, keepdim, "max")
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         if isinstance(dim, Tensor):
             return composite.minimum(self, dim)
         if dim is None:
-            return self.amin()
+            return reduction.Amin.apply(self, dim=None, keepdim=False, nan_wins=True)
         return composite.extremum_with_index(self, dim, keepdim, "min")
 
     # --- shapes --------------------------------------------------------------------------
@@ -1056,6 +1139,62 @@ def _cast_operand(operand: Tensor, dtype: Any, other: Any) -> Tensor:
 def _refuse_bool(op: str, operand: Tensor, what: str, fix: str) -> None:
     if operand.dtype.kind == "b":
         raise DTypeError(f"{op}: {what} is not supported (as in PyTorch); use the {fix} operator instead")
+
+
+def _refuse_bool_subtraction(tensor: Tensor, other: Any) -> None:
+    """PyTorch refuses ``-`` as soon as one operand is a bool tensor or a Python bool (even
+    ``float_tensor - True``), with its own wording for two bool tensors."""
+    bools = [isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x.dtype.kind == "b") for x in (tensor, other)]
+    if builtins.all(bools) and isinstance(other, Tensor):
+        raise DTypeError(
+            "sub: Subtraction, the `-` operator, with two bool tensors is not supported (as in "
+            "PyTorch); use the `^` or logical_xor() operator instead"
+        )
+    if builtins.any(bools):
+        raise DTypeError(
+            "sub: Subtraction, the `-` operator, with a bool tensor is not supported (as in PyTorch); "
+            "if you are trying to invert a mask, use the `~` or logical_not() operator instead"
+        )
+
+
+def _refuse_float_bitwise(op: str, *operands: Any) -> None:
+    """Bitwise ops exist for integers and bools only (PyTorch: NotImplementedError)."""
+    for x in operands:
+        if isinstance(x, builtins.float) or (isinstance(x, Tensor) and x.dtype.kind in "fc"):
+            kind = "Float" if isinstance(x, builtins.float) or x.dtype.kind == "f" else "Complex"
+            raise UnsupportedDTypeError(
+                f"{op}: \"{op}_cpu\" not implemented for '{kind}' (as in PyTorch); bitwise ops take "
+                "integer or bool tensors (for masks, compare first: (x > 0) & (y > 0))"
+            )
+
+
+def _wrapped_integer(value: int, dtype: Any) -> int:
+    """A Python int in an integer tensor's dtype, wrapping around as PyTorch does
+    (``uint8_tensor + -1`` adds 255); NumPy 2 raises OverflowError instead."""
+    info = _integer_bounds(dtype)
+    if info[0] <= value <= info[1]:
+        return value
+    span = info[1] - info[0] + 1
+    return (value - info[0]) % span + info[0]
+
+
+def _integer_bounds(dtype: Any) -> tuple[int, int]:
+    bits = 8 * dtype.itemsize
+    return (0, 2**bits - 1) if dtype.kind == "u" else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+
+
+def _no_bool_kernel(op: str, kernel: str, fix: str) -> UnsupportedDTypeError:
+    return UnsupportedDTypeError(
+        f"{op}: \"{kernel}\" not implemented for 'Bool' (as in PyTorch); convert with {fix} first"
+    )
+
+
+def _bool_power(base: Tensor, exponent: Any) -> Tensor:
+    """``bool_tensor ** True/False`` stays bool in PyTorch (x ** True is x, x ** False is all
+    True); with a bool tensor as the exponent PyTorch has no kernel."""
+    if isinstance(exponent, Tensor):
+        raise _no_bool_kernel("pow", "pow", ".int()")
+    return base.clone() if exponent else Tensor._make(base.backend.xp.ones(base.shape, dtype=bool_), base.backend)
 
 
 def _refuse_negative_integer_power(base: Any, exponent: Any) -> None:

@@ -132,21 +132,54 @@ class _Sinks:
         self.leaf_ids = set() if targets is None else {id(t) for t in targets if t.grad_fn is None}
         self.outputs = {} if targets is None else {_key_of(t): t for t in targets if t.grad_fn is not None}
         self.captured: dict[Any, Any] = {}
+        self.leaf_totals: dict[int, tuple] = {}
+        self.leaf_waiting: dict[int, int] = {}
 
     def wants_leaf(self, leaf: Any) -> bool:
         return self.all_leaves or id(leaf) in self.leaf_ids
 
     def leaf(self, leaf: Any, grad_value: Any) -> None:
+        """A contribution to a leaf's gradient; contributions are summed and delivered once, by
+        ``finish`` (as PyTorch's AccumulateGrad node: hooks see the total, not each part)."""
         if not self.wants_leaf(leaf):
             return
-        for hook in leaf._hooks:
+        key = id(leaf)
+        entry = self.leaf_totals.get(key)
+        self.leaf_totals[key] = (leaf, grad_value if entry is None else entry[1] + grad_value)
+
+    def count_leaf_edges(self, visit: Any) -> None:
+        """How many edges from the nodes to visit lead to each wanted leaf: its gradient is
+        complete (and delivered) once all of those nodes have run."""
+        waiting = self.leaf_waiting
+        for node in visit:
+            for edge, needed in zip(node.next_functions, node.needs_input_grad):
+                if needed and edge is not None and not isinstance(edge[0], Node):
+                    waiting[id(edge[0])] = waiting.get(id(edge[0]), 0) + 1
+
+    def node_done(self, node: Node) -> None:
+        """``node`` has sent what it will send: deliver the leaves that now have everything."""
+        for edge, needed in zip(node.next_functions, node.needs_input_grad):
+            if needed and edge is not None and not isinstance(edge[0], Node):
+                key = id(edge[0])
+                left = self.leaf_waiting.get(key, 0) - 1
+                self.leaf_waiting[key] = left
+                if left == 0 and key in self.leaf_totals:
+                    self._deliver_leaf(key)
+
+    def finish(self) -> None:
+        """Deliver what is left (leaves that were roots themselves)."""
+        for key in list(self.leaf_totals):
+            self._deliver_leaf(key)
+
+    def _deliver_leaf(self, key: int) -> None:
+        """A leaf's summed gradient: its hooks first, then ``.grad`` or the result."""
+        leaf, grad_value = self.leaf_totals.pop(key)
+        for hook in tuple(leaf._hooks.values()) if leaf._hooks else ():
             replaced = hook(grad_value)
             if replaced is not None:
                 grad_value = replaced
         if self.capture:
-            key = id(leaf)
-            previous = self.captured.get(key)
-            self.captured[key] = grad_value if previous is None else previous + grad_value
+            self.captured[key] = grad_value
         else:
             self._accumulate(leaf, grad_value)
 
@@ -155,7 +188,7 @@ class _Sinks:
         if not (node.output_hooks or node.retained_outputs or self.outputs):
             return  # the common case: nobody registered anything on these outputs
         for index, hooks in node.output_hooks.items():
-            for hook in hooks:
+            for hook in tuple(hooks.values()):
                 if grads[index] is not None:
                     replaced = hook(grads[index])
                     if replaced is not None:
@@ -174,14 +207,17 @@ class _Sinks:
                 self._accumulate(tensor, grad_value)
 
     def _accumulate(self, tensor: Any, grad_value: Any) -> None:
-        current = tensor.grad
+        current = tensor._grad
         if current is None:
-            tensor.grad = _owned(grad_value)
+            tensor._grad = _owned(grad_value)
         elif self.create_graph or current.requires_grad or grad_value.requires_grad:
-            tensor.grad = current + grad_value  # part of a graph: out of place
+            tensor._grad = current + grad_value  # part of a graph: out of place
         else:
             current._array += grad_value._array  # in place, as PyTorch: x.grad stays the same object
             current._mark_modified()
+        if tensor._post_accumulate_hooks:
+            for hook in tuple(tensor._post_accumulate_hooks.values()):
+                hook(tensor)
 
 
 def _owned(grad_value: Any) -> Any:
@@ -208,6 +244,7 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
                 _add_pending(pending, tensor.grad_fn, tensor._output_index, seed)
         visit, runs = _plan(list(pending), sinks)
         dependencies = _count_dependencies(visit)
+        sinks.count_leaf_edges(visit)
         ready = [n for n in pending if n in visit and dependencies.get(n, 0) == 0]
         while ready:
             node = ready.pop()
@@ -216,12 +253,14 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
                 sinks.node_outputs(node, grads)
                 if node in runs:
                     _run_node(node, grads, visit, sinks, pending, retain_graph)
+            sinks.node_done(node)
             for edge in node.next_functions:
                 if edge is not None and isinstance(edge[0], Node) and edge[0] in visit:
                     source = edge[0]
                     dependencies[source] -= 1
                     if dependencies[source] == 0:
                         ready.append(source)
+        sinks.finish()
 
 
 def _run_node(node: Node, grads: list, visit: Any, sinks: _Sinks, pending: dict, retain_graph: bool) -> None:

@@ -25,15 +25,17 @@ PyTorch's message instead of silently using the new values.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import traceback
 from typing import Any
 
 from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.grad_mode import is_grad_enabled
+from minigrad.autograd.hooks import RemovableHandle, add_hook
 from minigrad.autograd.saved import Role, TensorInfo, VersionCounter, input_role, output_role, resolve, unpack
 
-__all__ = ["Function", "Node", "Primitive", "TensorInfo", "VersionCounter", "primitives"]
+__all__ = ["Function", "Node", "Primitive", "TensorInfo", "VersionCounter", "once_differentiable", "primitives"]
 
 REGISTRY: dict[str, type[Function]] = {}
 
@@ -75,6 +77,7 @@ class Node:
     materialize_grads = True
     forward_stack: list[str] | None = None  # where forward ran (anomaly mode only)
     non_differentiable: tuple = ()
+    dirty: tuple = ()
     _to_save: tuple = ()
     _saved: tuple = ()
     _freed = False
@@ -90,10 +93,10 @@ class Node:
             self.retained_outputs = {}
         self.retained_outputs[index] = tensor
 
-    def add_output_hook(self, index: int, hook: Any) -> None:
+    def add_output_hook(self, index: int, hook: Any) -> RemovableHandle:
         if "output_hooks" not in self.__dict__:
             self.output_hooks = {}
-        self.output_hooks.setdefault(index, []).append(hook)
+        return add_hook(self.output_hooks.setdefault(index, {}), hook)
 
     # --- what forward and backward use ----------------------------------------------------
     @property
@@ -133,6 +136,12 @@ class Node:
     def mark_non_differentiable(self, *outputs: Any) -> None:
         """These outputs of a ``Function`` do not require grad (integer outputs never do)."""
         self.non_differentiable = outputs
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """These inputs were modified in place by ``forward`` and are returned as outputs
+        (PyTorch's rule): the returned tensor is the input object itself, now the output of
+        this node."""
+        self.dirty = tensors
 
     @property
     def saved_tensors(self) -> tuple:
@@ -192,6 +201,12 @@ class Function:
     def backward(ctx: Node, *grads: Any) -> Any:
         raise NotImplementedError
 
+    @staticmethod
+    def setup_context(ctx: Node, inputs: tuple, output: Any) -> None:
+        """Override to use PyTorch's style ``forward(*args)`` + ``setup_context(ctx, inputs,
+        output)`` instead of ``forward(ctx, *args)``."""
+        raise NotImplementedError
+
     @classmethod
     def apply(cls, *args: Any, **attrs: Any) -> Any:
         # This runs for every op (and for every op of every backward), so it is written for
@@ -229,7 +244,11 @@ class Function:
             grad_mode._set(False)  # a Function's forward is never recorded (as under no_grad)
             try:
                 with backend.activate(cls.name):
-                    raw = cls.forward(ctx, *args, **attrs)
+                    if cls.setup_context is Function.setup_context:
+                        raw = cls.forward(ctx, *args, **attrs)
+                    else:  # PyTorch's newer style: forward without ctx, then setup_context
+                        raw = cls.forward(*args, **attrs)
+                        cls.setup_context(ctx, args, raw)
             finally:
                 grad_mode._set(enabled)
             raw_outputs = raw if isinstance(raw, tuple) else (raw,)
@@ -261,6 +280,8 @@ class Function:
                 ctx._to_save = ()
             if anomaly.is_enabled():
                 ctx.forward_stack = traceback.format_stack()[:-1]
+        if ctx.dirty:  # after the edges: they point at the inputs as they were before
+            _adopt_dirty_inputs(ctx, raw_outputs, outputs, record)
         return outputs[0] if not isinstance(raw, tuple) else tuple(outputs)
 
     @classmethod
@@ -300,3 +321,65 @@ def _edge(arg: Any) -> tuple:
     if arg.grad_fn is not None:
         return (arg.grad_fn, arg._output_index)
     return (arg, 0)  # a leaf: its gradient accumulates into arg.grad
+
+
+def _adopt_dirty_inputs(ctx: Node, raw_outputs: tuple, outputs: list, record: bool) -> None:
+    """Outputs that are inputs marked dirty: return the input object itself, rebased onto this
+    node (as an in-place op rebases its tensor)."""
+    for position, raw in enumerate(raw_outputs):
+        if not any(raw is dirty for dirty in ctx.dirty):
+            continue
+        if record and raw.is_leaf and raw.requires_grad:
+            raise RuntimeError(
+                f"{ctx.name}: a leaf Variable that requires grad has been used in an in-place operation "
+                "(marked dirty); clone it first or run under no_grad()"
+            )
+        if record and outputs[position].grad_fn is not None:
+            raw._rebase(outputs[position])
+        outputs[position] = raw
+
+
+def once_differentiable(backward: Any) -> Any:
+    """Decorate a ``Function.backward`` that cannot itself be differentiated (PyTorch's name).
+
+    It runs without recording. Under ``create_graph=True`` its gradients are connected to the
+    saved tensors and upstream gradients through a node that raises when differentiated, so a
+    second derivative fails loudly instead of silently missing this op's part.
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx: Node, *grads: Any) -> Any:
+        with grad_mode.no_grad():
+            result = backward(ctx, *grads)
+        if not is_grad_enabled():
+            return result
+        tensor_type = _TENSOR or _tensor_class()
+        sources = [g for g in grads if isinstance(g, tensor_type) and g.requires_grad]
+        if ctx._saved:
+            sources += [t for t in ctx.saved_tensors if isinstance(t, tensor_type) and t.requires_grad]
+        if not sources:
+            return result
+        single = not isinstance(result, tuple)
+        wrapped = tuple(
+            _DelayedError.apply(g, *sources) if isinstance(g, tensor_type) else g
+            for g in ((result,) if single else result)
+        )
+        return wrapped[0] if single else wrapped
+
+    return wrapper
+
+
+class _DelayedError(Function):
+    """Passes a gradient through; differentiating it raises (``once_differentiable``)."""
+
+    name = "once_differentiable"
+
+    @staticmethod
+    def forward(ctx: Node, gradient: Any, *sources: Any) -> Any:
+        return gradient.clone()
+
+    @staticmethod
+    def backward(ctx: Node, *grads: Any) -> Any:
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )

@@ -68,3 +68,43 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+_inference = threading.local()
+
+
+def is_inference_mode_enabled() -> bool:
+    return getattr(_inference, "enabled", False)
+
+
+class inference_mode(set_grad_enabled):
+    """``no_grad`` for inference (PyTorch's ``inference_mode``): nothing records inside.
+
+    PyTorch also marks the tensors made inside as "inference tensors" that may never enter a
+    recorded graph later; minigrad has no such tensors, so here it is ``no_grad`` plus the flag
+    ``is_inference_mode_enabled()`` reads. ``inference_mode(False)`` records as usual.
+    """
+
+    def __init__(self, mode: bool = True) -> None:
+        self.inference = bool(mode)
+        super().__init__(is_grad_enabled() if not mode else False)
+        self.previous_inference: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.previous_inference.append(is_inference_mode_enabled())
+        _inference.enabled = self.inference
+        if self.inference:
+            super().__enter__()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        _inference.enabled = self.previous_inference.pop()
+        if self.inference:
+            super().__exit__(*exc_info)
+
+    def __call__(self, function: Callable) -> Callable:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with inference_mode(self.inference):
+                return function(*args, **kwargs)
+
+        return wrapper

@@ -6,22 +6,119 @@ builds a whole batch with one fancy index instead of one Python call per example
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+import bisect
+import math
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
 
 
-class Dataset(ABC):
-    """A map-style dataset: ``dataset[i]`` is the i-th example, ``len(dataset)`` their number."""
+class Dataset:
+    """A map-style dataset: ``dataset[i]`` is the i-th example, ``len(dataset)`` their number.
 
-    @abstractmethod
-    def __getitem__(self, index: int) -> Any:
-        """The example at ``index``."""
+    Subclasses define ``__getitem__`` and usually ``__len__`` (as in PyTorch, neither is
+    enforced at construction: a dataset read through a custom sampler may have no length).
+    ``a + b`` is ``ConcatDataset([a, b])``.
+    """
 
-    @abstractmethod
+    def __getitem__(self, index: Any) -> Any:
+        raise NotImplementedError(
+            f"Subclasses of Dataset should implement __getitem__ ({type(self).__name__} does not)."
+        )
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream: ``iter(dataset)`` yields its examples (``__iter__``).
+
+    With ``num_workers > 0`` every worker process iterates its own copy of the dataset; split
+    the work with ``minigrad.utils.data.get_worker_info()`` or each example comes once per
+    worker, as in PyTorch. ``a + b`` is ``ChainDataset([a, b])``.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(
+            f"Subclasses of IterableDataset should implement __iter__ ({type(self).__name__} does not)."
+        )
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ConcatDataset(Dataset):
+    """The examples of several map-style datasets, one after the other."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        # PyTorch checks these with assert (AssertionError); so does minigrad, explicitly.
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = list(accumulate(len(dataset) for dataset in self.datasets))
+
     def __len__(self) -> int:
-        """The number of examples."""
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index = len(self) + index
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which > 0 else 0
+        return self.datasets[which][index - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets, streamed one after the other."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")  # PyTorch's assert
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(dataset) for dataset in self.datasets)  # type: ignore[arg-type]
+
+
+def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Any = None) -> list[Subset]:
+    """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given ``lengths``.
+
+    ``lengths`` are counts summing to ``len(dataset)``, or fractions summing to 1: then each
+    gets ``floor(fraction * len)`` and the examples left over go one each to the first subsets
+    (PyTorch's rule). ``generator`` (a ``minigrad.Generator``) fixes the split; without one it
+    comes from the global generator (``minigrad.manual_seed``).
+    """
+    from minigrad.data.sampler import _Draws
+
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        count = len(dataset)
+        for i, fraction in enumerate(lengths):
+            if fraction < 0 or fraction > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+        sizes = [int(math.floor(count * fraction)) for fraction in lengths]
+        for i in range(count - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              stacklevel=2)
+        lengths = sizes
+    if sum(lengths) != len(dataset):
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    order = _Draws(generator).permutation(sum(lengths)).tolist()  # type: ignore[arg-type]
+    return [Subset(dataset, order[end - length:end]) for end, length in zip(accumulate(lengths), lengths)]
 
 
 class TensorDataset(Dataset):
@@ -56,7 +153,8 @@ class TensorDataset(Dataset):
         return len(self.arrays[0])
 
     def get_batch(self, indices: np.ndarray) -> tuple[Any, ...]:
-        """One tensor of shape ``(B, ...)`` per input tensor, for ``B = len(indices)``."""
+        """One tensor of shape ``(B, ...)`` per input tensor, for ``B = len(indices)`` (the
+        DataLoader hands them on as a list, as ``default_collate`` of the rows)."""
         import minigrad
 
         return tuple(
@@ -84,7 +182,7 @@ class Subset(Dataset):
         """The wrapped dataset's ``get_batch`` if it has one, else its examples collated."""
         if hasattr(self.dataset, "get_batch"):
             return self.dataset.get_batch(self.indices[indices])
-        from minigrad.data.dataloader import default_collate
+        from minigrad.data.collate import default_collate
 
         return default_collate([self.dataset[int(i)] for i in self.indices[indices]])
 

@@ -1,4 +1,4 @@
-"""Batch normalisation layers: ``nn.BatchNorm1d`` and ``nn.BatchNorm2d``.
+"""Batch normalisation layers: ``nn.BatchNorm1d``, ``nn.BatchNorm2d`` and ``nn.BatchNorm3d``.
 
 In training mode a layer normalises with the batch's statistics and folds them into running
 estimates (buffers, saved in ``state_dict``); in eval mode it uses the running estimates.
@@ -17,11 +17,9 @@ from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
 
-class _BatchNorm(Module):
-    """What BatchNorm1d and BatchNorm2d share; subclasses say which input ranks they take."""
-
-    accepted_ndims: tuple[int, ...] = ()
-    layout = ""
+class _NormBase(Module):
+    """Per-channel affine parameters and running statistics: what batch and instance norm
+    share (PyTorch's ``_NormBase``). ``bias=False`` keeps the weight only."""
 
     def __init__(
         self,
@@ -32,13 +30,18 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(ones(num_features, dtype=dtype, device=device))
-            self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
+            if bias:
+                self.bias = Parameter(zeros(num_features, dtype=dtype, device=device))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -62,7 +65,21 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """What the BatchNorm layers share; subclasses say which input ranks they take."""
+
+    accepted_ndims: tuple[int, ...] = ()
+    layout = ""
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         name = type(self).__name__
@@ -95,12 +112,6 @@ class _BatchNorm(Module):
             self.eps,
         )
 
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
-        )
-
 
 class BatchNorm1d(_BatchNorm):
     """Batch norm over ``(N, C)`` or ``(N, C, L)``: statistics per channel C."""
@@ -119,3 +130,10 @@ class BatchNorm2d(_BatchNorm):
 
     accepted_ndims = (4,)
     layout = "(N, C, H, W) (4D)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over ``(N, C, D, H, W)``: statistics per channel C, over batch and volume."""
+
+    accepted_ndims = (5,)
+    layout = "(N, C, D, H, W) (5D)"

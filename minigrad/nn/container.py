@@ -1,5 +1,6 @@
 """Containers: ``Sequential`` (a pipeline), ``ModuleList`` and ``ModuleDict`` (registered
-collections, so their modules' parameters are found by ``parameters()`` and ``state_dict()``)."""
+collections, so their modules' parameters are found by ``parameters()`` and ``state_dict()``).
+``ParameterList`` and ``ParameterDict`` live in ``parameter_containers``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from minigrad.nn.module import Module
+from minigrad.nn.module import Module, _add_indent
 
 
 def _index(index: int, length: int, kind: str) -> int:
@@ -134,6 +135,26 @@ class ModuleList(Module):
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        """A new ModuleList of this one's modules then ``other``'s (the modules are shared)."""
+        return type(self)(list(self) + list(other))
+
+    def __repr__(self) -> str:
+        """PyTorch's: runs of modules that print alike are one line, ``(0-2): 3 x Linear(...)``."""
+        if not len(self):
+            return self._get_name() + "()"
+        lines, runs = [], []
+        for position, module in enumerate(self):
+            text = _add_indent(repr(module), 2)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = position
+            else:
+                runs.append([position, position, text])
+        for first, last, text in runs:
+            label = f"({first})" if first == last else f"({first}-{last}): {last - first + 1} x"
+            lines.append(f"{label}: {text}" if first == last else f"{label} {text}")
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)

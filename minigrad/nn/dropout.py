@@ -1,8 +1,18 @@
-"""``nn.Dropout``: random zeroing during training, identity in eval mode."""
+"""``nn.Dropout`` and its channel-wise and alpha forms: random zeroing during training,
+identity in eval mode."""
 
 from __future__ import annotations
 
-from minigrad.nn.functional.dropout import dropout
+from typing import Any
+
+from minigrad.nn.functional.dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from minigrad.nn.module import Module
 from minigrad.tensor import Tensor
 
@@ -23,3 +33,42 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class _DropoutNd(Dropout):
+    """The variants: same arguments and repr, another function."""
+
+    function: Any = None
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return type(self).function(input, self.p, self.training, self.inplace)
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of (N, C, L) or (C, L) while training."""
+
+    function = staticmethod(dropout1d)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole channels of (N, C, H, W) while training (a 3-D input is read as (N, C, L))."""
+
+    function = staticmethod(dropout2d)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) while training."""
+
+    function = staticmethod(dropout3d)
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout (keeps SELU's mean 0 and variance 1) while training."""
+
+    function = staticmethod(alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels while training."""
+
+    function = staticmethod(feature_alpha_dropout)

@@ -9,12 +9,12 @@ so checkpoints and optimizers see the same order on every run.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from minigrad.autograd.grad_mode import no_grad
+from minigrad.autograd.hooks import RemovableHandle
 from minigrad.nn.parameter import Parameter
 from minigrad.tensor import Tensor
 
@@ -22,31 +22,10 @@ __all__ = [
     "Module", "RemovableHandle", "register_module_forward_hook", "register_module_forward_pre_hook",
 ]
 
-_handle_ids = itertools.count()
 
 # Hooks that run for every module (PyTorch's register_module_forward_[pre_]hook).
 _global_forward_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
 _global_forward_hooks: OrderedDict[int, Callable] = OrderedDict()
-
-
-class RemovableHandle:
-    """What ``register_*_hook`` returns: ``handle.remove()`` unregisters the hook.
-
-    Also a context manager: ``with module.register_forward_hook(hook): ...``.
-    """
-
-    def __init__(self, hooks: dict) -> None:
-        self.id = next(_handle_ids)
-        self._hooks = hooks
-
-    def remove(self) -> None:
-        self._hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.remove()
 
 
 def _add_hook(hooks: OrderedDict, hook: Callable, prepend: bool) -> RemovableHandle:
@@ -185,7 +164,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=params)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -197,7 +176,7 @@ class Module:
         elif isinstance(value, Module):
             if params is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif params is not None and name in self._modules:
             if value is not None:
@@ -215,12 +194,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every registry before it is registered again as another kind."""
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        """Remove ``name`` from every registry but ``keep`` before it is registered again: a
+        parameter or module replaced by one of its kind keeps its place (state_dict order), as
+        in PyTorch."""
         self.__dict__.pop(name, None)
-        self._parameters.pop(name, None)
-        self._buffers.pop(name, None)
-        self._modules.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name: str) -> Any:

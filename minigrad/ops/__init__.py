@@ -3,6 +3,6 @@
 Importing this package registers them all (see ``minigrad.autograd.primitives()``).
 """
 
-from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
+from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape, special
 
-__all__ = ["arithmetic", "composite", "elementwise", "linalg", "reduction", "shape"]
+__all__ = ["arithmetic", "composite", "elementwise", "linalg", "reduction", "shape", "special"]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from minigrad.backends.dtypes import result_type
-from minigrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
+from minigrad.errors import ArgumentError, EmptyReductionError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import elementwise, reduction, shape
 
 
@@ -64,6 +64,9 @@ def _refuse_integers(x, op):
 
 def log_softmax(x, dim):
     _refuse_integers(x, "log_softmax")
+    if x.numel() == 0:
+        dim_in_range(dim, x.ndim, "log_softmax")
+        return x.clone()  # nothing to normalise (PyTorch returns the empty tensor)
     # Subtract the max first (a constant: softmax is shift-invariant) so exp cannot overflow.
     shifted = x - x.detach().amax(dim, keepdim=True)
     return shifted - shifted.exp().sum(dim, keepdim=True).log()
@@ -71,17 +74,20 @@ def log_softmax(x, dim):
 
 def softmax(x, dim):
     _refuse_integers(x, "softmax")
+    if x.numel() == 0:
+        dim_in_range(dim, x.ndim, "softmax")
+        return x.clone()
     e = (x - x.detach().amax(dim, keepdim=True)).exp()
     return e / e.sum(dim, keepdim=True)
 
 
 def maximum(a, b):
-    """Elementwise max, PyTorch's ``maximum``: NaN wins; where equal, the gradient is split in half."""
+    """Elementwise max, PyTorch's ``maximum`` (the gradient rule: ``elementwise.Maximum``)."""
     return _pick(a, b, "maximum")
 
 
 def minimum(a, b):
-    """Elementwise min, PyTorch's ``minimum``: NaN wins; where equal, the gradient is split in half."""
+    """Elementwise min, PyTorch's ``minimum`` (the gradient rule: ``elementwise.Minimum``)."""
     return _pick(a, b, "minimum")
 
 
@@ -91,15 +97,14 @@ def _pick(a, b, op):
     if not isinstance(b, Tensor):
         raise TypeError(f"{op}(): argument 'other' must be Tensor, not {type(b).__name__}")
     a, b = a._promoted(b, op)
+    # _promoted leaves a bool operand uncast (NumPy computes x * mask in x's dtype); here the
+    # halves of a tie would be computed in float32, so cast both to the result dtype.
+    dtype = result_type(a, b)
+    a, b = a.to(dtype), b.to(dtype)
     xp = a.backend.xp
     if a.dtype.kind not in "fc":  # integers and booleans: no gradient, no ties to split
         return Tensor._make(getattr(xp, op)(a._array, b._array), a.backend)
-    beats = a._array > b._array if op == "maximum" else a._array < b._array
-    picked = elementwise.where(beats | xp.isnan(a._array), a, b)
-    tie = a._array == b._array
-    if not tie.any():
-        return picked
-    return elementwise.where(tie, a * 0.5 + b * 0.5, picked)  # not (a + b) / 2: it overflows
+    return (elementwise.Maximum if op == "maximum" else elementwise.Minimum).apply(a, b)
 
 
 def extremum_with_index(x, dim, keepdim, op):
@@ -114,9 +119,9 @@ def extremum_with_index(x, dim, keepdim, op):
     (dim,) = reduction.normalize_dims(dim, x.ndim) or (None,)
     xp = x.backend.xp
     if dim is None:  # a 0-d tensor: its value, at index 0
-        return ValuesIndices(x * 1, Tensor._make(xp.zeros((), dtype=xp.int64), x.backend))
+        return ValuesIndices(x.clone(), Tensor._make(xp.zeros((), dtype=xp.int64), x.backend))
     if x.shape[dim] == 0:
-        raise IndexError(f"{op}(): Expected reduction dim {dim} to have non-zero size (shape {list(x.shape)})")
+        raise EmptyReductionError(f"{op}(): Expected reduction dim {dim} to have non-zero size (shape {list(x.shape)})")
     find = xp.argmax if op == "max" else xp.argmin
     index = find(x._array, axis=dim, keepdims=True)
     grid = [xp.arange(n).reshape((n,) + (1,) * (x.ndim - 1 - i)) for i, n in enumerate(x.shape)]
@@ -211,6 +216,8 @@ def pad(x, pad: Sequence[int], mode: str = "constant", value: float = 0.0):
             "the last 1, 2 or 3 dims of a batched (N, C, ...) or unbatched (C, ...) input "
             "(2 values for a 2-D or 3-D input, 4 for 3-D or 4-D, 6 for 4-D or 5-D)"
         )
+    if mode != "circular":
+        _check_reflect_replicate_sizes(x.shape, widths, len(pairs), mode)
     xp = x.backend.xp
     result = x
     for axis, (before, after) in enumerate(widths):
@@ -220,11 +227,6 @@ def pad(x, pad: Sequence[int], mode: str = "constant", value: float = 0.0):
         if mode == "circular":
             positions = _circular_positions(xp, size, before, after, axis)
         else:
-            if size + before + after < 1:
-                raise ArgumentError(
-                    f"pad: input (size {size} in dim {axis}) is too small for {mode} padding "
-                    f"({before}, {after}): the output would have size {size + before + after}"
-                )
             if mode == "reflect" and (before >= size or after >= size):
                 raise ArgumentError(
                     f"pad: Padding size should be less than the corresponding input dimension, but "
@@ -240,6 +242,17 @@ def pad(x, pad: Sequence[int], mode: str = "constant", value: float = 0.0):
         index = (slice(None),) * axis + (positions,)
         result = result[index]
     return result
+
+
+def _check_reflect_replicate_sizes(sizes, widths, padded: int, mode: str) -> None:
+    """PyTorch's rule, odd as it is: a 1-D pad needs an output of at least 1; 2-D and 3-D pads
+    need at least ONE padded dim of size >= 1 (the others may be cropped to 0), none negative."""
+    outputs = [size + before + after for size, (before, after) in zip(sizes[-padded:], widths[-padded:])]
+    if min(outputs) < 0 or max(outputs) < 1 or (padded == 1 and outputs[0] < 1):
+        raise ArgumentError(
+            f"pad: input (sizes {list(sizes[-padded:])} in the padded dims) is too small for {mode} "
+            f"padding {[w for w in widths[-padded:]]}: calculated output sizes {outputs}"
+        )
 
 
 def _constant_pad(x, widths, value):

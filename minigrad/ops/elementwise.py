@@ -73,7 +73,9 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * _constant(ctx, ctx.xp.sign(a._array))
+        values = a._array
+        # sign(a), but 0 where a is NaN, as PyTorch's sgn (NumPy's sign gives NaN there)
+        return grad * _constant(ctx, (values > 0).astype(values.dtype) - (values < 0).astype(values.dtype))
 
 
 class Clamp(Primitive):
@@ -109,7 +111,8 @@ class Relu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return grad * _constant(ctx, out._array > 0)
+        # PyTorch's threshold_backward passes the gradient where NOT out <= 0, so NaN passes too
+        return grad * _constant(ctx, ~(out._array <= 0))
 
 
 class Sigmoid(Primitive):
@@ -143,6 +146,50 @@ class Tanh(Primitive):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)
+
+
+class Maximum(Primitive):
+    """``maximum(a, b)``: NaN wins. The gradient is PyTorch's: ``a`` gets it where not ``a < b``,
+    ``b`` where not ``a > b``, halved at ties; where a NaN is involved both get all of it."""
+
+    name = "maximum"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _save_pick_weights(ctx, a < b, a > b, a == b, a.dtype)
+        return ctx.xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _pick_backward(ctx, grad)
+
+
+class Minimum(Primitive):
+    """``minimum(a, b)``: NaN wins; the gradient as ``maximum``'s with the comparisons swapped."""
+
+    name = "minimum"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _save_pick_weights(ctx, a > b, a < b, a == b, a.dtype)
+        return ctx.xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _pick_backward(ctx, grad)
+
+
+def _save_pick_weights(ctx, a_loses, b_loses, tie, dtype):
+    """The share of the gradient each input gets (1, 0, or 0.5 at a tie), in the inputs' dtype."""
+    half_tie = tie.astype(dtype) * 0.5
+    ctx.save_for_backward(ctx.constant((~a_loses).astype(dtype) - half_tie),
+                          ctx.constant((~b_loses).astype(dtype) - half_tie))
+
+
+def _pick_backward(ctx, grad):
+    weight_a, weight_b = ctx.saved_tensors
+    needs_a, needs_b = ctx.needs_input_grad
+    return (grad * weight_a if needs_a else None, grad * weight_b if needs_b else None)
 
 
 class Where(Primitive):

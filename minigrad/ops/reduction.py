@@ -6,6 +6,7 @@ from __future__ import annotations
 import operator
 
 from minigrad.autograd.function import Primitive
+from minigrad.errors import EmptyReductionError
 
 
 def normalize_dims(dim, ndim: int) -> tuple[int, ...] | None:
@@ -48,15 +49,19 @@ class Sum(Primitive):
         return grad.reshape(kept_shape(shape, dims)).expand(shape)
 
 
-def _extremum_forward(ctx, a, reduce, dim, keepdim):
+def _extremum_forward(ctx, a, reduce, dim, keepdim, nan_wins=False):
     empty = [n for i, n in enumerate(a.shape) if n == 0 and (dim is None or i in dim)]
     if empty:
-        raise IndexError(
+        raise EmptyReductionError(
             f"{ctx.name}(): Expected reduction dim to have non-zero size: the maximum or minimum of "
             f"no elements is undefined (input of shape {list(a.shape)}, dim {dim})"
         )
     out = reduce(a, axis=dim, keepdims=True)
     hit = a == out
+    if nan_wins and a.dtype.kind == "f":
+        # max()/min() of everything: a NaN result sends the gradient to the NaNs (PyTorch's
+        # evenly_distribute_backward); amax/amin give NaN everywhere there (0 hits / 0).
+        hit |= ctx.xp.isnan(a) & ctx.xp.isnan(out)
     share = hit / hit.sum(axis=dim, keepdims=True)  # ties split the gradient equally
     ctx.save_for_backward(ctx.constant(share.astype(a.dtype, copy=False)))
     return out if keepdim else out.squeeze(axis=dim)
@@ -73,8 +78,8 @@ class Amax(Primitive):
     name = "amax"
 
     @staticmethod
-    def forward(ctx, a, *, dim=None, keepdim=False):
-        return _extremum_forward(ctx, a, ctx.xp.max, dim, keepdim)
+    def forward(ctx, a, *, dim=None, keepdim=False, nan_wins=False):
+        return _extremum_forward(ctx, a, ctx.xp.max, dim, keepdim, nan_wins)
 
     backward = staticmethod(_extremum_backward)
 
@@ -85,7 +90,7 @@ class Amin(Primitive):
     name = "amin"
 
     @staticmethod
-    def forward(ctx, a, *, dim=None, keepdim=False):
-        return _extremum_forward(ctx, a, ctx.xp.min, dim, keepdim)
+    def forward(ctx, a, *, dim=None, keepdim=False, nan_wins=False):
+        return _extremum_forward(ctx, a, ctx.xp.min, dim, keepdim, nan_wins)
 
     backward = staticmethod(_extremum_backward)

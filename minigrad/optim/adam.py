@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from minigrad.autograd.grad_mode import no_grad
-from minigrad.optim.optimizer import Optimizer
+from minigrad.optim.optimizer import (
+    Optimizer,
+    check_fused,
+    check_hyper_parameters,
+    count_step,
+    gradient,
+    lerp_,
+    step_counter,
+    zeros_state,
+)
 from minigrad.tensor import Tensor
 
 
@@ -33,77 +41,42 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_hyper_parameters(betas, lr=lr, eps=eps, weight_decay=weight_decay)
         defaults = {
             "lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
-            "amsgrad": amsgrad, "maximize": maximize, "decoupled_weight_decay": decoupled_weight_decay,
+            "amsgrad": amsgrad, "maximize": maximize, "foreach": foreach, "capturable": capturable,
+            "differentiable": differentiable, "fused": fused, "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
+        check_fused(fused, foreach, differentiable)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
-        loss = self._evaluate(closure)
-        with no_grad():
-            for group in self.param_groups:
-                for param in group["params"]:
-                    if param.grad is not None:
-                        self._update(param, group)
-        return loss
-
-    def _update(self, param: Tensor, group: dict[str, Any]) -> None:
-        xp = param.backend.xp
-        lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+    def _update(self, param: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        lr, eps = float(group["lr"]), float(group["eps"])
         beta1, beta2 = (float(b) for b in group["betas"])
-        state = self.state[param]
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = Tensor._make(xp.zeros_like(param._array), param.backend)
-            state["exp_avg_sq"] = Tensor._make(xp.zeros_like(param._array), param.backend)
+            state["step"] = step_counter(param)
+            state["exp_avg"], state["exp_avg_sq"] = zeros_state(param), zeros_state(param)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = Tensor._make(xp.zeros_like(param._array), param.backend)
-        grad = param.grad._array  # read only: it may be shared with other tensors
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if group.get("decoupled_weight_decay", False):
-                param._array *= 1 - lr * weight_decay
-            else:
-                grad = grad + weight_decay * param._array
-        state["step"] = step = int(state["step"]) + 1
+                state["max_exp_avg_sq"] = zeros_state(param)
+        grad = gradient(param, group)
+        step = count_step(state)
         exp_avg, exp_avg_sq = state["exp_avg"]._array, state["exp_avg_sq"]._array
-        _lerp_(exp_avg, grad, 1 - beta1)
+        lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * (grad * grad)
-        step_size = lr / (1 - beta1**step)
-        bias_correction2_sqrt = math.sqrt(1 - beta2**step)
         second_moment = exp_avg_sq
         if group["amsgrad"]:
-            maximum = state["max_exp_avg_sq"]._array
-            xp.maximum(maximum, exp_avg_sq, out=maximum)
-            second_moment = maximum
-        denominator = xp.sqrt(second_moment) / bias_correction2_sqrt + eps
-        param._array -= step_size * (exp_avg / denominator)
-        param._mark_modified()  # a backward that saved this parameter must see the step
-
-
-def _lerp_(start: Any, end: Any, weight: float) -> None:
-    """``start += weight * (end - start)`` in place, with PyTorch's two-sided formula."""
-    if weight < 0.5:
-        start += weight * (end - start)
-    else:
-        start[...] = end - (end - start) * (1 - weight)
+            second_moment = state["max_exp_avg_sq"]._array
+            param.backend.xp.maximum(second_moment, exp_avg_sq, out=second_moment)
+        denominator = param.backend.xp.sqrt(second_moment) / math.sqrt(1 - beta2**step) + eps
+        param._array -= lr / (1 - beta1**step) * (exp_avg / denominator)
 
 
 class AdamW(Adam):
@@ -120,7 +93,12 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True
+            params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
+            capturable=capturable, differentiable=differentiable, fused=fused, decoupled_weight_decay=True,
         )

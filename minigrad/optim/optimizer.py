@@ -1,8 +1,10 @@
 """``optim.Optimizer``: parameter groups, per-parameter state, and checkpoints of both.
 
-Subclasses implement ``step``. Updates run on raw arrays through each parameter's backend
-(``p._array``, ``p.grad._array``, ``p.backend.xp``), write into ``p._array`` in place, and never
-write into ``p.grad``'s array: the engine may share one gradient array between tensors.
+Subclasses implement ``_update(param, group, state)``, called by ``step`` under ``no_grad``
+for every parameter with a gradient. Updates run on raw arrays through each parameter's
+backend (``p._array``, ``p.grad._array``, ``p.backend.xp``), write into ``p._array`` in place
+(``step`` then bumps the parameter's version counter), and never write into ``p.grad``'s
+array: a user may hold it, or share one gradient between tensors.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from minigrad.autograd.grad_mode import enable_grad
+from minigrad.autograd.grad_mode import enable_grad, no_grad
 from minigrad.tensor import Tensor
 
 
@@ -120,8 +122,20 @@ class Optimizer:
                     param.grad = Tensor._make(grad.backend.xp.zeros_like(grad._array), grad.backend)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update the parameters once from their ``.grad``; ``closure`` re-evaluates the loss."""
-        raise NotImplementedError
+        """Update every parameter that has a ``.grad`` once; returns ``closure()``'s loss
+        (``closure`` re-evaluates the model, for optimizers that need it)."""
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None:
+                        self._update(param, group, self.state[param])
+                        param._mark_modified()  # a backward that saved this parameter must see the step
+        return loss
+
+    def _update(self, param: Tensor, group: dict[str, Any], state: dict[str, Any]) -> None:
+        """One parameter's update, in place on ``param._array`` (each optimizer writes it)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement step() or _update()")
 
     @staticmethod
     def _evaluate(closure: Callable[[], Any] | None) -> Any:
@@ -182,15 +196,95 @@ class Optimizer:
         for position, saved in enumerate(saved_groups):
             restored = {key: value for key, value in saved.items() if key != "params"}
             restored["params"] = self.param_groups[position]["params"]
+            for key, default in self.defaults.items():  # a checkpoint from before an option existed
+                restored.setdefault(key, default)
             self.param_groups[position] = restored
 
 
 def _to_param(value: Any, param: Tensor, key: str) -> Any:
-    """A copy of a saved state value, on the parameter's device (and dtype, if floating)."""
+    """A copy of a saved state value on the parameter's device and, if floating and not
+    ``step``, in its dtype (PyTorch's rule: so NAdam's ``mu_product`` becomes float64 for a
+    float64 parameter after a load). A number ``step`` (checkpoints from before steps were
+    tensors) becomes a tensor, as PyTorch's ``__setstate__`` does."""
+    if key == "step" and isinstance(value, (int, float)):
+        return step_counter(param, float(value))
     if not isinstance(value, Tensor):
         return value
-    moved = value.detach().to(param.device)
+    # The step count (and NAdam's mu_product) stay on the CPU, as in PyTorch (see step_counter).
+    moved = value.detach().to("cpu" if key in ("step", "mu_product") else param.device)
     if moved.dtype.kind == "f" and key != "step":
         moved = moved.to(param.dtype)
     copied = moved._array.copy() if moved._array is value._array else moved._array
     return Tensor._make(copied, moved.backend)
+
+
+# --- helpers the optimizers share ----------------------------------------------------------
+
+
+def check_hyper_parameters(betas: tuple[float, float] | None = None, **values: float) -> None:
+    """PyTorch's checks and messages: each value >= 0 (``Invalid learning rate: -1``), each
+    beta in [0, 1)."""
+    for name, value in values.items():
+        if not 0.0 <= value:
+            label = {"lr": "learning rate", "eps": "epsilon value"}.get(name, f"{name} value")
+            raise ValueError(f"Invalid {label}: {value}")
+    for index, beta in enumerate(betas or ()):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+
+
+def check_fused(fused: bool | None, foreach: bool | None, differentiable: bool) -> None:
+    """``fused`` (like ``foreach``) selects a PyTorch kernel; here every step is the same
+    array code, so both are accepted and change nothing, but bad combinations raise as in
+    PyTorch."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def gradient(param: Tensor, group: dict[str, Any]) -> Any:
+    """The array to step along: the gradient, negated if ``maximize``, plus the L2 penalty
+    ``weight_decay * p``; or, with ``decoupled_weight_decay``, ``p *= 1 - lr * weight_decay``
+    done here, before the step (AdamW's rule). Never writes into ``p.grad``."""
+    grad = param.grad._array
+    if group["maximize"]:
+        grad = -grad
+    weight_decay = float(group["weight_decay"])
+    if weight_decay != 0:
+        if group.get("decoupled_weight_decay", False):
+            param._array *= 1 - float(group["lr"]) * weight_decay
+        else:
+            grad = grad + weight_decay * param._array
+    return grad
+
+
+def zeros_state(param: Tensor, fill_value: float = 0.0) -> Tensor:
+    """A state buffer shaped like ``param``, on its device and in its dtype."""
+    array = param.backend.xp.zeros_like(param._array)
+    if fill_value != 0:
+        array += fill_value
+    return Tensor._make(array, param.backend)
+
+
+def step_counter(param: Tensor, start: float = 0.0) -> Tensor:
+    """``state["step"]`` (and NAdam's ``mu_product``): a 0-d float32 tensor on the CPU, as in
+    PyTorch (without ``capturable``/``fused``): the update reads it on the host every step, and
+    on a GPU that read would wait for the device."""
+    return Tensor(start)
+
+
+def count_step(state: dict[str, Any]) -> float:
+    """Add one to ``state["step"]`` and return the new count."""
+    step = state["step"]
+    step._array += 1
+    return float(step._array)
+
+
+def lerp_(start: Any, end: Any, weight: float) -> None:
+    """``start += weight * (end - start)`` in place, with PyTorch's two-sided formula."""
+    if weight < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)

@@ -334,7 +334,7 @@ class _Walker:
             kind = PARAMETER if name is not None else LEAF
             self.nodes[tensor_id] = TensorNode(
                 id=tensor_id, kind=kind, name=name if name is not None else tensor.name,
-                shape=tuple(tensor.shape), dtype=str(tensor.dtype),
+                shape=tuple(tensor.shape), dtype=tensor.dtype.name,
                 device=_device_name(tensor.backend), tensor=tensor,
                 requires_grad=tensor.requires_grad,
             )

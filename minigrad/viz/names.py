@@ -20,6 +20,7 @@ FIXED = {
     "add": "AddBackward0", "mul": "MulBackward0", "div": "DivBackward0", "neg": "NegBackward0",
     "exp": "ExpBackward0", "log": "LogBackward0", "sqrt": "SqrtBackward0", "abs": "AbsBackward0",
     "relu": "ReluBackward0", "sigmoid": "SigmoidBackward0", "tanh": "TanhBackward0",
+    "erf": "ErfBackward0", "log1p": "Log1PBackward0", "expm1": "Expm1Backward0",
     "where": "WhereBackward0", "clamp": "ClampBackward1", "amax": "AmaxBackward0", "amin": "AminBackward0",
     "reshape": "ViewBackward0", "permute": "PermuteBackward0", "expand": "ExpandBackward0",
     "sum_to": "SumBackward1", "cat": "CatBackward0", "constant_pad": "ConstantPadNdBackward0",

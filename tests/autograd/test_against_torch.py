@@ -254,7 +254,7 @@ def run_and_compare(torch, mg_fn, torch_fn, arrays, dtype):
     assert len(mg_outputs) == len(torch_outputs)
     seeds = []
     for mine, theirs in zip(mg_outputs, torch_outputs):
-        assert str(mine.dtype) == str(theirs.dtype).replace("torch.", ""), "output dtype differs"
+        assert str(mine.dtype) == str(theirs.dtype).replace("torch.", "minigrad."), "output dtype differs"
         assert mine.shape == tuple(theirs.shape)
         np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), **tolerance)
         if theirs.requires_grad:
@@ -300,5 +300,5 @@ def test_int_tensor_ops_match_torch_dtypes(torch):
     }
     for name, fn in checks.items():
         mine, theirs = fn(minigrad.tensor(values)), fn(torch.tensor(values))
-        assert str(mine.dtype) == str(theirs.dtype).replace("torch.", ""), name
+        assert str(mine.dtype) == str(theirs.dtype).replace("torch.", "minigrad."), name
         np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-6, err_msg=name)

@@ -21,6 +21,7 @@ from minigrad.ops import composite, shape
 CORE_OP_MODULES = {
     "minigrad.ops.arithmetic", "minigrad.ops.elementwise", "minigrad.ops.reduction",
     "minigrad.ops.shape", "minigrad.ops.linalg", "minigrad.ops.composite", "minigrad.ops.fold",
+    "minigrad.ops.special",
 }
 SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -90,6 +91,8 @@ case("add")(_binary(lambda a, b: a + b))
 case("sub")(_binary(lambda a, b: a - b))
 case("mul")(_binary(lambda a, b: a * b))
 case("div")(_binary(lambda a, b: a / b, kind_b="nonzero"))
+case("maximum")(_binary(lambda a, b: minigrad.maximum(a, b)))  # random floats: no ties
+case("minimum")(_binary(lambda a, b: minigrad.minimum(a, b)))
 
 
 @case("pow")
@@ -122,6 +125,9 @@ case("abs")(_unary(lambda a: a.abs(), "nonzero"))
 case("relu")(_unary(lambda a: a.relu(), "nonzero"))
 case("sigmoid")(_unary(lambda a: a.sigmoid()))
 case("tanh")(_unary(lambda a: a.tanh()))
+case("erf")(_unary(lambda a: a.erf()))
+case("log1p")(_unary(lambda a: a.log1p(), "positive"))
+case("expm1")(_unary(lambda a: a.expm1()))
 
 
 @case("clamp")

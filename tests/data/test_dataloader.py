@@ -32,9 +32,12 @@ def flat(batches: list[list[int]]) -> list[int]:
 # --- Dataset and TensorDataset ---------------------------------------------------------------------
 
 
-def test_dataset_is_abstract() -> None:
-    with pytest.raises(TypeError):
-        Dataset()  # type: ignore[abstract]
+def test_a_dataset_without_getitem_raises_when_read(torch: Any) -> None:
+    # As PyTorch: Dataset() can be made (a subclass need not define __len__), reading it cannot.
+    with pytest.raises(NotImplementedError):
+        torch.utils.data.Dataset()[0]
+    with pytest.raises(NotImplementedError, match="__getitem__"):
+        Dataset()[0]
 
 
 def test_tensor_dataset_examples_are_rows() -> None:
@@ -80,8 +83,8 @@ def test_drop_last_drops_only_a_short_last_batch() -> None:
 def test_batches_are_tensors_with_the_datasets_dtypes() -> None:
     features, labels = next(iter(DataLoader(numbered(10), batch_size=4)))
     assert isinstance(features, minigrad.Tensor) and isinstance(labels, minigrad.Tensor)
-    assert features.shape == (4, 2) and str(features.dtype) == "float32"
-    assert labels.shape == (4,) and str(labels.dtype) == "int64"
+    assert features.shape == (4, 2) and features.dtype == minigrad.float32
+    assert labels.shape == (4,) and labels.dtype == minigrad.int64
 
 
 @pytest.mark.parametrize("batch_size", [0, -1, 2.0])
@@ -192,9 +195,9 @@ def test_default_collate_stacks_arrays_and_converts_numbers() -> None:
     dataset = CountingDataset(5)
     images, labels, halves = next(iter(DataLoader(dataset, batch_size=4)))
     assert dataset.item_reads == 4
-    assert images.shape == (4, 2, 3) and str(images.dtype) == "float32"
-    assert labels.numpy().tolist() == [0, 1, 2, 3] and str(labels.dtype) == "int64"
-    assert str(halves.dtype) == "float32"  # not float64: Python floats must not promote
+    assert images.shape == (4, 2, 3) and images.dtype == minigrad.float32
+    assert labels.numpy().tolist() == [0, 1, 2, 3] and labels.dtype == minigrad.int64
+    assert halves.dtype == minigrad.float64  # PyTorch's default_collate: Python floats are float64
 
 
 def test_default_collate_stacks_tensor_examples() -> None:
@@ -218,8 +221,8 @@ def test_mnist_batches(shared_mnist_dir: Path) -> None:
     assert len(loader) == 40  # ceil(10000 / 256)
     sizes = []
     for images, labels in loader:
-        assert images.shape[1:] == (1, 28, 28) and str(images.dtype) == "float32"
-        assert str(labels.dtype) == "int64"
+        assert images.shape[1:] == (1, 28, 28) and images.dtype == minigrad.float32
+        assert labels.dtype == minigrad.int64
         sizes.append(labels.shape[0])
     assert sizes == [256] * 39 + [16]
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import minigrad
 from minigrad.data import MNIST, DatasetNotFoundError, FashionMNIST, IDXError, SampleDatasetWarning
 from minigrad.data import mnist as mnist_module
 
@@ -80,8 +81,8 @@ def test_without_normalisation_pixels_are_scaled_to_0_1(shared_mnist_dir: Path) 
 def test_get_batch_equals_the_examples_it_gathers(mnist_test: MNIST) -> None:
     indices = np.array([3, 0, 9999])
     images, labels = mnist_test.get_batch(indices)
-    assert images.shape == (3, 1, 28, 28) and str(images.dtype) == "float32"
-    assert labels.shape == (3,) and str(labels.dtype) == "int64"
+    assert images.shape == (3, 1, 28, 28) and images.dtype == minigrad.float32
+    assert labels.shape == (3,) and labels.dtype == minigrad.int64
     for row, index in enumerate(indices):
         image, label = mnist_test[int(index)]
         np.testing.assert_array_equal(images.numpy()[row], image)

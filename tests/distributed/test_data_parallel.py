@@ -97,12 +97,18 @@ def test_a_forward_without_backward_and_no_grad_forwards_are_fine(world_of_one):
     assert all(p.grad is not None for p in model.parameters())
 
 
-def test_two_forwards_then_one_backward_is_an_error_not_a_wrong_gradient(world_of_one):
-    ddp = DDP(small_model())
+def test_two_forwards_then_one_backward_reduces_the_summed_gradient_once(world_of_one):
+    # The engine delivers each parameter's contributions summed, once (as PyTorch's
+    # AccumulateGrad), so both forwards' parts arrive together before the bucket is averaged.
+    model = small_model()
+    reference = copy.deepcopy(model)
+    ddp = DDP(model)
     x = minigrad.randn(4, 3, dtype="float64")
-    first, second = ddp(x), ddp(x)  # the second forward re-arms for its own graph only
-    with pytest.raises(RuntimeError, match="received a gradient after its bucket was averaged"):
-        (first + second).sum().backward()
+    first, second = ddp(x), ddp(x * 2)
+    (first + second).sum().backward()
+    (reference(x) + reference(x * 2)).sum().backward()
+    for p, q in zip(model.parameters(), reference.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-14)
 
 
 def test_a_loss_used_twice_is_one_delivery_and_a_second_backward_is_an_error(world_of_one):

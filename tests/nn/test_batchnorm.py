@@ -99,7 +99,7 @@ def test_buffers_parameters_and_state_dict():
     assert not layer.running_mean.requires_grad and layer.running_mean.dtype == np.float32
     layer.reset_running_stats()
     assert layer.num_batches_tracked.item() == 0 and layer.running_var.tolist() == [1, 1, 1]
-    assert repr(layer) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(layer) == "BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
 
 
 def test_functional_batch_norm_matches_pytorch(torch):

@@ -320,7 +320,7 @@ def test_bad_hyper_parameters_raise_value_error_naming_the_rule(kwargs, message)
 
 
 def test_dtype_mismatch_raises_type_error():
-    with pytest.raises(TypeError, match=r"one dtype, got input float32, weight float64"):
+    with pytest.raises(TypeError, match=r"one dtype, got input minigrad.float32, weight minigrad.float64"):
         _conv(w_dtype="float64")
     with pytest.raises(TypeError, match=r"input must be floating point"):
         F.conv2d(minigrad.zeros(1, 1, 3, 3, dtype="int64"), minigrad.zeros(1, 1, 1, 1, dtype="int64"))

@@ -196,7 +196,9 @@ def test_errors_match_pytorch():
         rnn(minigrad.randn(5, 3), minigrad.randn(1, 2, 4))
     with pytest.raises(ValueError, match="Expected input to be 2D or 3D, got 4D"):
         rnn(minigrad.randn(5, 3, 3, 3))
-    with pytest.raises(ValueError, match="RNN input dtype \\(float64\\) does not match weight dtype \\(float32\\)"):
+    with pytest.raises(
+        ValueError, match="RNN input dtype \\(minigrad.float64\\) does not match weight dtype \\(minigrad.float32\\)"
+    ):
         rnn(minigrad.randn(5, 2, 3).double())
     with pytest.raises(ValueError, match="Unknown nonlinearity 'gelu'"):
         nn.RNN(3, 4, nonlinearity="gelu")

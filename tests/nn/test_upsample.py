@@ -199,5 +199,5 @@ def test_nearest_resizes_uint8_images_as_pytorch(torch):
         assert out.dtype == minigrad.uint8
         expected = torch.nn.functional.interpolate(torch.tensor(image), size=(7, 3), mode=mode)
         np.testing.assert_array_equal(out.numpy(), expected.numpy())
-    with pytest.raises(NotImplementedError, match="not implemented for int64"):
+    with pytest.raises(NotImplementedError, match="is not implemented for .*int64"):
         F.interpolate(minigrad.tensor(image.astype(np.int64)), scale_factor=2)

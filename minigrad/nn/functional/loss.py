@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from minigrad.errors import ArgumentError
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -172,8 +173,9 @@ def cross_entropy(
     log_probs = _classes_last(input).log_softmax(1)
     if tuple(target.shape) == tuple(input.shape) and target.dtype.kind not in "iu":
         if ignore_index >= 0:
-            raise ValueError(
-                "cross_entropy: ignore_index is not supported for a target of class probabilities"
+            raise ArgumentError(  # PyTorch raises RuntimeError; ArgumentError is that and a ValueError
+                "cross_entropy: ignore_index is not supported for floating point target (class "
+                "probabilities); leave ignore_index at its default -100"
             )
         return _cross_entropy_probabilities(log_probs, input, target, weight, reduction, label_smoothing)
     _check_class_target("cross_entropy", input, target)

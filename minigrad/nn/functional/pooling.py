@@ -12,6 +12,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.backends.dtypes import float64
 from minigrad.errors import ArgumentError, ShapeError, UnsupportedDTypeError
 from minigrad.nn.functional.conv import _pair
 from minigrad.ops import conv as conv_ops
@@ -78,8 +79,17 @@ def avg_pool2d(
     exactly are a reshape and a mean instead.
     """
     x, batched, kernel, stride, padding, _ = _pool_args(
-        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d"
+        input, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d", integers=True
     )
+    if x.dtype.kind in "iu":
+        # PyTorch averages integers in their own type: an integer sum divided with C++'s
+        # truncation toward zero. Computed in float64 (exact for these sums), then truncated.
+        average = avg_pool2d(
+            x.to(float64), kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
+        )
+        xp = x.backend.xp
+        out = Tensor._make(xp.trunc(average._array).astype(x.dtype), x.backend)
+        return out if batched else out.squeeze(0)
     if divisor_override is not None and (not isinstance(divisor_override, int) or divisor_override <= 0):
         raise ArgumentError(f"avg_pool2d: divisor_override must be a positive int, got {divisor_override!r}")
     n, c, h, w = x.shape

@@ -6,10 +6,10 @@ registration order, roughly the order backward produces their gradients (PyTorch
 
 A gradient hook on every parameter (``p.register_hook``) copies each arriving gradient into the
 parameter's slot of its bucket. minigrad's engine runs a leaf's hooks *before* adding into
-``.grad``, and a parameter used twice gets two deliveries, so the reducer counts, at forward
-time, how many edges of the graph lead to each parameter: when all of a parameter's
-contributions have arrived it is ready, and when all of a bucket's parameters are ready the
-bucket's all-reduce starts (asynchronously), while backward goes on with earlier layers.
+``.grad``, once per backward with a parameter's contributions summed (as PyTorch's
+AccumulateGrad), as soon as every node leading to it has run. The reducer finds at forward time
+which parameters the graph reaches: when all of a bucket's parameters have arrived the bucket's
+all-reduce starts (asynchronously), while backward goes on with earlier layers.
 Buckets start in index order on every rank, as collectives must be matched. The hook returns a
 zero gradient, so the engine adds nothing; the last bucket's start waits for all buckets and
 writes the averages into ``.grad``.
@@ -116,7 +116,8 @@ class Reducer:
     def prepare_for_backward(self, outputs: Any) -> None:
         """Arm the reducer for the backward of ``outputs`` (called at the end of forward)."""
         self._check_previous_iteration()
-        self.expected = count_edges_to_leaves(outputs, {id(p): i for i, p in enumerate(self.params)})
+        edges = count_edges_to_leaves(outputs, {id(p): i for i, p in enumerate(self.params)})
+        self.expected = [min(count, 1) for count in edges]  # one summed delivery per reached parameter
         self.started = [False] * len(self.params)
         self.used_here = [False] * len(self.params)
         self.next_bucket = 0
@@ -143,7 +144,7 @@ class Reducer:
             "and call forward once per backward (use no_sync() to accumulate gradients)."
         )
 
-    # --- backward: one hook call per gradient contribution ------------------------------------
+    # --- backward: one hook call per parameter (its contributions summed) ------------------------------------
     def on_gradient(self, index: int, grad: Tensor) -> Tensor | None:
         if self.state == IDLE:
             return None  # an ordinary local accumulation
