@@ -108,4 +108,11 @@ from minigrad.nn.pooling_variants import (  # noqa: F401
 )
 from minigrad.nn.rnn import GRU, LSTM, RNN, RNNBase  # noqa: F401
 from minigrad.nn.rnn_cell import GRUCell, LSTMCell, RNNCell  # noqa: F401
+from minigrad.nn.transformer import (  # noqa: F401
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from minigrad.nn.upsampling import PixelShuffle, PixelUnshuffle, Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
