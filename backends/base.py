@@ -107,6 +107,10 @@ class Backend:
     def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> Any:
         raise NotImplementedError
 
+    def poisson(self, rates: Any) -> Any:
+        """Poisson samples with the given rates (an array), in the rates' dtype."""
+        raise NotImplementedError
+
     # --- the few kernels whose spelling differs between libraries -----------------------
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         """``target[index] += values`` with repeated indices accumulated (numpy's ``add.at``)."""

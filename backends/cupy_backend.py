@@ -203,6 +203,10 @@ class CupyBackend(Backend):
         with self.activate("randint"):
             return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))
 
+    def poisson(self, rates: Any) -> Any:
+        with self.activate("poisson"):
+            return self.generator.poisson(rates).astype(rates.dtype)
+
     # --- the few kernels whose spelling differs between libraries -----------------------
     def scatter_add(self, target: Any, index: Any, values: Any) -> None:
         with self.activate("scatter_add"):

@@ -56,6 +56,9 @@ class NumpyBackend(Backend):
     def randint(self, low: int, high: int, shape: tuple[int, ...], dtype: Any) -> numpy.ndarray:
         return self.generator.integers(low, high, size=shape, dtype=numpy.dtype(dtype))
 
+    def poisson(self, rates: numpy.ndarray) -> numpy.ndarray:
+        return self.generator.poisson(rates).astype(rates.dtype)
+
     def scatter_add(self, target: numpy.ndarray, index: Any, values: numpy.ndarray) -> None:
         numpy.add.at(target, index, values)
 

@@ -160,20 +160,57 @@ def _fused_multiply_add(xp: Any, a: Any, b: float, c: float) -> Any:
     return total + (product_error + sum_error)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the device's generator (seed it with ``manual_seed``)."""
+def _random_size(size: tuple, keyword: Any, op: str) -> tuple[int, ...]:
+    """``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))``, as PyTorch accepts."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{op}(): got the size both positionally and as size=")
+        size = (keyword,)
+    return _size(size, op)
+
+
+def _random_float_dtype(dtype: Any, op: str) -> Any:
+    dtype = _float_dtype(dtype)
+    if dtype.kind != "f":
+        raise UnsupportedDTypeError(f'{op}: "{op}" not implemented for \'{dtype}\' (as PyTorch): use a float dtype')
+    return dtype
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          **kwargs: Any) -> Tensor:
+    """Standard normal samples from ``generator`` or the device's default one (``manual_seed``)."""
+    from minigrad.random_ops import normal_array
+
     backend = backends.get(device)
-    return _finish(backend.randn(_size(size, "randn"), _float_dtype(dtype)), backend, requires_grad)
+    shape = _random_size(size, kwargs.pop("size", None), "randn")
+    _no_more(kwargs, "randn")
+    array = normal_array(backend, shape, _random_float_dtype(dtype, "randn"), generator, "randn")
+    return _finish(array, backend, requires_grad)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         **kwargs: Any) -> Tensor:
     """Uniform samples in [0, 1)."""
+    from minigrad.random_ops import uniform_array
+
     backend = backends.get(device)
-    return _finish(backend.rand(_size(size, "rand"), _float_dtype(dtype)), backend, requires_grad)
+    shape = _random_size(size, kwargs.pop("size", None), "rand")
+    _no_more(kwargs, "rand")
+    array = uniform_array(backend, shape, _random_float_dtype(dtype, "rand"), generator, "rand")
+    return _finish(array, backend, requires_grad)
 
 
-def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None, device: Any = None) -> Tensor:
-    """Integers in ``[low, high)``; ``randint(high, size)`` as PyTorch's short form."""
+def _no_more(kwargs: dict, op: str) -> None:
+    if kwargs:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+
+
+def randint(low: int = 0, high: Any = None, size: Any = (), *, generator: Any = None, dtype: Any = None,
+            device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers in ``[low, high)`` (int64 unless ``dtype``); ``randint(high, size)`` as PyTorch's
+    short form."""
+    from minigrad.generator import source_of
+
     if isinstance(high, (tuple, list)):  # randint(10, (3,)): the second argument is the size
         low, high, size = 0, low, high
     elif high is None:
@@ -184,14 +221,22 @@ def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None, devic
             "the range [low, high) must not be empty"
         )
     backend = backends.get(device)
-    return Tensor._make(backend.randint(low, high, _size((size,), "randint"), as_dtype(dtype or "int64")), backend)
+    dtype = as_dtype(dtype or "int64")
+    drawn = dtype if dtype.kind in "iu" else backend.xp.int64  # floats: whole numbers, drawn as int64
+    source = source_of(backend, generator, "randint")
+    array = backend.asarray(source.randint(low, high, _size((size,), "randint"), drawn)).astype(dtype, copy=False)
+    return _finish(array, backend, requires_grad)
 
 
-def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of ``0..n-1`` (int64 unless ``dtype``)."""
+    from minigrad.random_ops import uniform_array
+
     backend = backends.get(device)
     (n,) = _size((n,), "randperm")
-    order = backend.xp.argsort(backend.rand((n,), "float32"))
-    return Tensor._make(order.astype(as_dtype(dtype or "int64")), backend)
+    order = backend.xp.argsort(uniform_array(backend, (n,), "float32", generator, "randperm"))
+    return _finish(order.astype(as_dtype(dtype or "int64")), backend, requires_grad)
 
 
 def _like(maker: Any, other: Tensor, dtype: Any, device: Any, requires_grad: bool, **kwargs: Any) -> Tensor:

@@ -120,5 +120,17 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     return input.transpose(dim0, dim1)
 
 
-def where(condition: Tensor, input: Any, other: Any) -> Tensor:  # noqa: A002
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:  # noqa: A002
+    """``where(condition, input, other)`` elementwise; ``where(condition)`` alone is
+    ``nonzero(condition, as_tuple=True)``, as PyTorch."""
+    if input is None and other is None:
+        from minigrad.ops.gather_scatter import nonzero
+
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): expected both `input` and `other`, or neither (where(condition) gives indices)")
     return elementwise.where(condition, input, other)
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
+    return input.clone(memory_format=memory_format)

@@ -30,7 +30,9 @@ from minigrad.backends.dtypes import (
 from minigrad.device import device as Device
 from minigrad.errors import ArgumentError, DTypeError, EmptyReductionError, ShapeError, UnsupportedDTypeError
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
+from minigrad.random_ops import RandomMethods
 from minigrad.size import Size
+from minigrad.tensor_indexing import IndexingMethods
 from minigrad.tensor_special import SpecialMethods
 
 Scalar = int | float | bool
@@ -65,7 +67,7 @@ def _shape_arg(size: tuple) -> tuple[int, ...]:
         ) from None
 
 
-class Tensor(SpecialMethods):
+class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
     """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
 
     Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
@@ -260,9 +262,6 @@ class Tensor(SpecialMethods):
             if base._views is None:
                 base._views = weakref.WeakSet()
             base._views.add(self)
-
-    def clone(self) -> Tensor:
-        return self * 1 if self.requires_grad else Tensor._make(self._array.copy(), self.backend)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if not self.is_leaf and requires_grad:
@@ -766,7 +765,11 @@ class Tensor(SpecialMethods):
         # Even to the same shape: a new view object, as in PyTorch (y = x.view(x.shape); y is not x).
         return shape.Reshape.apply(self, shape=new_shape)
 
-    view = reshape
+    def view(self, *shape_: Any) -> Tensor:
+        """``view(shape)`` (as ``reshape``) or ``view(dtype)``: the same bytes read as ``dtype``."""
+        if len(shape_) == 1 and not isinstance(shape_[0], (builtins.int, tuple, list)) and _is_dtype(shape_[0]):
+            return self._view_as_dtype(as_dtype(shape_[0]))
+        return self.reshape(*shape_)
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
@@ -851,25 +854,6 @@ class Tensor(SpecialMethods):
         source = self if select is None else shape.GetItem.apply(self, key=select)
         return shape.GetItem.apply(source, key=rest)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        size = -(-self.shape[dim] // chunks)
-        return self.split(size, dim)
-
-    def split(self, split_size: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        dim = dim % self.ndim
-        length = self.shape[dim]
-        if isinstance(split_size, builtins.int):
-            sizes = [builtins.min(split_size, length - s) for s in range(0, length, split_size)]
-        else:
-            sizes = list(split_size)
-        pieces, start = [], 0
-        for n in sizes:
-            index = [slice(None)] * self.ndim
-            index[dim] = slice(start, start + n)
-            pieces.append(self[tuple(index)])
-            start += n
-        return tuple(pieces)
-
     # --- in-place ops --------------------------------------------------------------------
     # Each in-place op is its out-of-place op plus one write. ``_inplace`` computes the result
     # (recorded like any op), writes it into this tensor's memory, bumps the storage's version
@@ -885,6 +869,13 @@ class Tensor(SpecialMethods):
                 f"{op}: a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with minigrad.no_grad():` or use the out-of-place op"
             )
+        for _, attrs in self._view[1] if self._view is not None else ():
+            if attrs.get("multi_output"):
+                raise RuntimeError(
+                    f"{op}: this tensor is a view returned by {attrs['multi_output']}(), a function that returns "
+                    "multiple views; as in PyTorch, such views cannot be modified in place while autograd "
+                    "records. Use the out-of-place op, or .clone() the view first"
+                )
         if self._view is not None and self._view[0].is_leaf and self._view[0].requires_grad:
             raise RuntimeError(
                 f"{op}: a view of a leaf Variable that requires grad is being used in an in-place "
@@ -1066,20 +1057,48 @@ class Tensor(SpecialMethods):
         return self._put("copy_", Ellipsis, source)
 
     # --- factories on an existing tensor -------------------------------------------------
-    def new_zeros(self, *size: Any, dtype: Any = None) -> Tensor:
-        dtype = self.dtype if dtype is None else as_dtype(dtype)
-        return Tensor._make(self.backend.xp.zeros(_shape_arg(size), dtype=dtype), self.backend)
+    def _new(self, array: Any, device: Any, requires_grad: bool) -> Tensor:
+        result = Tensor._make(array, self.backend)
+        if device is not None and backends.get(device) is not self.backend:
+            result = Tensor._make(backends.get(device).asarray(array), backends.get(device))
+        return result.requires_grad_(True) if requires_grad else result
 
-    def new_ones(self, *size: Any, dtype: Any = None) -> Tensor:
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size`` with this tensor's dtype and device unless given (as PyTorch)."""
         dtype = self.dtype if dtype is None else as_dtype(dtype)
-        return Tensor._make(self.backend.xp.ones(_shape_arg(size), dtype=dtype), self.backend)
+        return self._new(self.backend.xp.zeros(_shape_arg(size), dtype=dtype), device, requires_grad)
 
-    def new_full(self, size: Sequence[int], fill_value: Scalar, dtype: Any = None) -> Tensor:
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         dtype = self.dtype if dtype is None else as_dtype(dtype)
-        return Tensor._make(self.backend.xp.full(tuple(size), fill_value, dtype=dtype), self.backend)
+        return self._new(self.backend.xp.ones(_shape_arg(size), dtype=dtype), device, requires_grad)
 
-    def new_tensor(self, data: Any, dtype: Any = None) -> Tensor:
-        return Tensor(data, dtype=dtype or self.dtype, device=self.backend.name)
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        return self._new(self.backend.xp.empty(_shape_arg(size), dtype=dtype), device, requires_grad)
+
+    def new_full(self, size: Sequence[int], fill_value: Scalar, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        dtype = self.dtype if dtype is None else as_dtype(dtype)
+        return self._new(self.backend.xp.full(_shape_arg((size,)), fill_value, dtype=dtype), device, requires_grad)
+
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` with this tensor's dtype (not inferred from ``data``) and device."""
+        source = data.detach() if isinstance(data, Tensor) else data
+        result = Tensor(source, dtype=self.dtype if dtype is None else dtype, device=device or self.backend.name)
+        if isinstance(data, Tensor) and result._array is data._array:
+            result._array = result._array.copy()
+        return result.requires_grad_(True) if requires_grad else result
+
+
+def _is_dtype(value: Any) -> bool:
+    """A dtype object, a NumPy scalar type or a dtype name ('float32')."""
+    if isinstance(value, str):
+        return _is_dtype_name(value)
+    try:
+        as_dtype(value)
+        return True
+    except TypeError:
+        return False
 
 
 def _is_dtype_name(value: Any) -> bool:

@@ -11,6 +11,11 @@ class MatMul(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(ctx.input(0), ctx.input(1))
+        # NumPy's batched matmul leaves BLAS for operands that are not row-major (backward's
+        # g @ b.mT is one): copying them first is far cheaper than its fallback loop.
+        if a.ndim > 2 and b.ndim >= 2 or b.ndim > 2 and a.ndim >= 2:
+            a = a if a.flags.c_contiguous else ctx.xp.ascontiguousarray(a)
+            b = b if b.flags.c_contiguous else ctx.xp.ascontiguousarray(b)
         return a @ b
 
     @staticmethod

@@ -138,11 +138,14 @@ def split_integer_indices(key, ndim: int):
 
 
 class GetItem(Primitive):
+    """``a[key]``. ``multi_output`` names the op (``"split"``, ``"unbind"``) when this view is one
+    of several it returns: PyTorch forbids recorded in-place edits of such views."""
+
     name = "getitem"
     is_view = True
 
     @staticmethod
-    def forward(ctx, a, *, key):
+    def forward(ctx, a, *, key, multi_output=None):
         return a[key]
 
     @staticmethod

@@ -58,6 +58,9 @@ GRADIENT_RULES = {
     "clamp": ["da = g * (min <= a <= max)"],
     "abs": ["da = g * sign(a)"],
     "cat": ["da_i = g sliced back to a_i"],
+    "diagonal": ["da = zeros with g on the diagonal"],
+    "unfold_dim": ["da = scatter_add of each window's g onto its positions"],
+    "scatter_prod": ["da = g * (product of the cell's other factors)", "dsrc = g[index] * (product of the others)"],
 }
 
 #: Rules of whole leaf-module calls drawn as one op (``draw_model``): not per input.

@@ -30,6 +30,7 @@ FIXED = {
     # Gradients' own ops, as PyTorch names them in a create_graph=True graph.
     "scatter_to_winners": "MaxPool2DWithIndicesBackwardBackward0",
     "index_add_into": "IndexBackwardBackward0",
+    "unfold_dim": "UnfoldBackward0", "scatter_prod": "ScatterReduceBackward0",
 }
 
 

@@ -22,6 +22,7 @@ CORE_OP_MODULES = {
     "minigrad.ops.arithmetic", "minigrad.ops.elementwise", "minigrad.ops.reduction",
     "minigrad.ops.shape", "minigrad.ops.linalg", "minigrad.ops.composite", "minigrad.ops.fold",
     "minigrad.ops.special",
+    "minigrad.ops.strided", "minigrad.ops.gather_scatter",
 }
 SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -367,6 +368,36 @@ def _fold(draw):
     channels = draw(st.integers(1, 2))
     blocks = F.unfold(minigrad.zeros(1, channels, h, w, dtype=minigrad.float64), **kwargs).shape[1:]
     return (lambda c: F.fold(c, (h, w), **kwargs)), [leaf(draw(rngs), (draw(st.integers(1, 2)), *blocks))], {}
+
+
+@case("diagonal")
+def _diagonal(draw):
+    shape_ = draw(shapes_at_least_2d)
+    offset = draw(st.integers(-2, 2))
+    dim1, dim2 = draw(st.sampled_from([(0, 1), (1, 0), (-1, 0)]))
+    return (lambda x: x.diagonal(offset, dim1, dim2)), [leaf(draw(rngs), shape_)], {}
+
+
+@case("unfold_dim")
+def _unfold_dim(draw):
+    shape_ = draw(shapes_at_least_1d)
+    dim = draw(st.integers(0, len(shape_) - 1))
+    size, step = draw(st.integers(0, shape_[dim])), draw(st.integers(1, 3))
+    return (lambda x: x.unfold(dim, size, step)), [leaf(draw(rngs), shape_)], {}
+
+
+@case("scatter_prod")
+def _scatter_prod(draw):
+    rng = draw(rngs)
+    rows = draw(st.integers(1, 3))
+    index = minigrad.tensor(rng.integers(0, rows, (draw(st.integers(1, 4)), 2)))
+    include_self = draw(st.booleans())
+    src = leaf(rng, tuple(index.shape), "nonzero")
+    if draw(st.booleans()):  # zero factors: the product-of-the-others rule
+        with minigrad.no_grad():
+            src[0, 0] = 0.0
+    return (lambda x, s: x.scatter_reduce(0, index, s, "prod", include_self=include_self)), [
+        leaf(rng, (rows, 2), "nonzero"), src], {}
 
 
 # --- the tests -------------------------------------------------------------------------------

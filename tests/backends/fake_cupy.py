@@ -262,6 +262,10 @@ class Generator:
         host = self.bit_generator.next_host_generator()
         return _wrap(numpy.asarray(host.integers(low, high, size=size)).astype(dtype))
 
+    def poisson(self, lam: Any = 1.0, size: Any = None) -> FakeArray:
+        host = self.bit_generator.next_host_generator()
+        return _wrap(numpy.asarray(host.poisson(_unwrap(lam), size)))
+
 
 def _default_rng(seed: int | None = None) -> Generator:
     return Generator(_FakeBitGenerator(seed))

@@ -214,6 +214,23 @@ CASES: dict[str, Case] = {
         lambda a, b: F.cosine_similarity(a, b) + F.pairwise_distance(a, b) + F.normalize(a).sum(1), ((3, 4), (3, 4))
     ),
     "bilinear": Case(lambda a, b, w: F.bilinear(a, b, w), ((2, 3), (2, 2), (4, 3, 2))),
+    # indexing, sorting, layout and products (composites, plus the strided views and scatter_prod)
+    "diagonal": Case(lambda a: a.diagonal(1, 0, 2) * 2, ((3, 2, 4),)),
+    "unfold_dim": Case(lambda a: a.unfold(1, 3, 2) * 2, ((2, 7),)),
+    "scatter_prod": Case(lambda a, s: a.scatter_reduce(0, on(a, [[0, 1], [0, 0], [2, 1]]), s, "prod"),
+                         ((3, 2), (3, 2))),
+    "scatter_amax": Case(lambda a, s: a.scatter_reduce(1, on(a, [[0, 0], [2, 1]]), s, "amax", include_self=False),
+                         ((2, 3), (2, 2))),
+    "gather_scatter_add": Case(lambda a, s: a.gather(1, on(a, [[0, 2], [1, 1]])).scatter_add(0, on(a, [[1, 0]]), s),
+                               ((2, 3), (1, 2))),
+    "sort_topk_median": Case(lambda a: a.sort(1).values * 2 + a.topk(2, 1).values.sum() + a.median(0).values.sum(),
+                             ((3, 4),)),
+    "einsum": Case(lambda a, b: minigrad.einsum("bij,jk->bik", a, b), ((2, 3, 4), (4, 2))),
+    "flip_roll_repeat": Case(lambda a: a.flip(0).roll(1, 1).repeat(2, 1).tril(), ((3, 4),)),
+    "masked_index_select": Case(lambda a: a.masked_fill(a.detach() > 0.5, 0.0).index_select(1, on(a, [2, 0, 2])),
+                                ((3, 4),)),
+    "cross_kron_diag_embed": Case(lambda a, b: minigrad.kron(minigrad.cross(a, b, 1), minigrad.diag_embed(a[0])),
+                                  ((2, 3), (2, 3))),
 }
 for _name, (_x, _w, _kwargs) in CONV_CONFIGS.items():
     CASES[f"conv2d_{_name}"] = Case(
@@ -328,6 +345,30 @@ def test_random_numbers_are_reproducible_with_manual_seed(device: str) -> None:
     assert integers.dtype == numpy.int64 and set(integers.tolist()) == set(range(3, 9))
     assert minigrad.randn(4, dtype="float16", device=device).dtype == minigrad.float16
     assert minigrad.randn(4, dtype="float64", device=device).dtype == minigrad.float64
+
+
+def test_samplers_and_generators_stay_on_device_and_reproduce(device: str) -> None:
+    def draw(generator=None):
+        g = {"generator": generator}
+        weights = minigrad.tensor([[1.0, 0.0, 3.0], [2.0, 2.0, 0.0]], device=device)
+        return [minigrad.rand(5, device=device, **g), minigrad.randn(size=(5,), device=device, **g),
+                minigrad.randint(0, 9, (5,), device=device, **g), minigrad.randperm(5, device=device, **g),
+                minigrad.normal(weights, 1.0, **g), minigrad.bernoulli(weights / 4, **g),
+                minigrad.multinomial(weights, 2, **g), minigrad.multinomial(weights, 50, True, **g),
+                minigrad.poisson(weights, **g), minigrad.empty(4, device=device).uniform_(**g),
+                minigrad.empty(4, device=device).exponential_(**g), minigrad.empty(4, device=device).random_(5, **g)]
+
+    minigrad.manual_seed(5)
+    first = draw()
+    minigrad.manual_seed(5)
+    for a, b in zip(first, draw()):
+        assert_on(a, device)
+        numpy.testing.assert_array_equal(host(a), host(b))
+    assert 1 not in host(first[6])[0] and 2 not in host(first[7])[1]  # zero weights are never drawn
+    from_generator = draw(minigrad.Generator(device).manual_seed(9))
+    for a, b in zip(from_generator, draw(minigrad.Generator(device).manual_seed(9))):
+        assert_on(a, device)
+        numpy.testing.assert_array_equal(host(a), host(b))
 
 
 def test_rng_state_round_trips(device: str) -> None:
