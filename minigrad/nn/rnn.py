@@ -5,7 +5,8 @@ A layer runs its cell's step (``minigrad.nn.rnn_cell``) along the sequence, for 
 ``num_layers`` stacked layers and, when ``bidirectional``, a second pass over the reversed
 sequence whose outputs are concatenated with the forward ones. The input projection of a whole
 sequence is one matmul; only the recurrent part loops over time. Backpropagation through time
-is autograd over the unrolled steps. Packed sequences are not supported.
+is autograd over the unrolled steps. A ``PackedSequence`` input (``nn.utils.rnn``) gives a packed
+output; each sequence stops at its own length (and its reverse pass starts there).
 
 Shapes (``D`` = 2 if bidirectional else 1, ``H_out`` = proj_size or hidden_size):
     input  ``(L, N, H_in)`` (``(N, L, H_in)`` with batch_first) or unbatched ``(L, H_in)``
@@ -27,6 +28,7 @@ from minigrad.nn.functional.dropout import dropout as dropout_fn
 from minigrad.nn.module import Module
 from minigrad.nn.parameter import Parameter
 from minigrad.nn.rnn_cell import GATES, check_size, gru_step, lstm_step, projection, rnn_step
+from minigrad.nn.utils.rnn import PackedSequence
 from minigrad.ops.composite import cat, stack
 from minigrad.tensor import Tensor
 
@@ -154,60 +156,95 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected {name} size {expected}, got {list(hx.shape)}")
         return hx
 
-    def _run(self, input: Tensor, hx: Any) -> tuple[Tensor, list[Tensor], list[Tensor]]:  # noqa: A002
-        """The whole stack over the sequence; returns the output (L, N, D*H_out) and the final
-        states per (layer, direction): h's and (LSTM) c's."""
-        batched = self._check_input(input)
-        x = input if batched else input.unsqueeze(1)
-        if self.batch_first and batched:
-            x = x.transpose(0, 1)  # (N, L, H_in) -> (L, N, H_in)
-        length, batch = x.shape[0], x.shape[1]
+    def _run(self, input: Any, hx: Any) -> tuple[Any, Tensor, Tensor | None]:  # noqa: A002
+        """The whole stack over the sequence: ``(output, h_n, c_n)`` (``c_n`` None but for LSTM),
+        in the caller's layout. A ``PackedSequence`` comes back packed.
+
+        Every sequence is handled as time-major ``data`` (``sum_t b_t`` rows) with ``b_t`` rows
+        at step ``t``: ``b_t = N`` for a padded batch; the running sequences (longest first) for
+        a packed one, whose finished sequences keep their last state. The input projection of all
+        steps is one matmul; only the recurrent part loops over time.
+        """
+        packed = isinstance(input, PackedSequence)
+        if packed:
+            data = input.data
+            self._check_input(data.unsqueeze(0))
+            sizes = [int(b) for b in input.batch_sizes.tolist()]
+            batched, batch = True, sizes[0]
+        else:
+            batched = self._check_input(input)
+            x = input if batched else input.unsqueeze(1)
+            if self.batch_first and batched:
+                x = x.transpose(0, 1)  # (N, L, H_in) -> (L, N, H_in)
+            length, batch = x.shape[0], x.shape[1]
+            data, sizes = x.reshape(length * batch, x.shape[2]), [batch] * length
         directions = 2 if self.bidirectional else 1
         out_size = self.proj_size or self.hidden_size
         lstm = self.mode == "LSTM"
         if hx is None:
-            h0 = x.new_zeros(directions * self.num_layers, batch, out_size)
-            c0 = x.new_zeros(directions * self.num_layers, batch, self.hidden_size) if lstm else None
-        elif lstm:
-            if not isinstance(hx, tuple) or len(hx) != 2:
-                raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
-            h0 = self._check_hidden(hx[0], batched, batch, out_size)
-            c0 = self._check_hidden(hx[1], batched, batch, self.hidden_size, "cell")
+            h0 = data.new_zeros(directions * self.num_layers, batch, out_size)
+            c0 = data.new_zeros(directions * self.num_layers, batch, self.hidden_size) if lstm else None
         else:
-            h0, c0 = self._check_hidden(hx, batched, batch, out_size), None
+            if lstm and (not isinstance(hx, tuple) or len(hx) != 2):
+                raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
+            h0 = self._check_hidden(hx[0] if lstm else hx, batched, batch, out_size)
+            c0 = self._check_hidden(hx[1], batched, batch, self.hidden_size, "cell") if lstm else None
+            if packed and input.sorted_indices is not None:  # states follow the sorted batch
+                h0 = h0[:, input.sorted_indices._array]
+                c0 = None if c0 is None else c0[:, input.sorted_indices._array]
+        starts = [sum(sizes[:t]) for t in range(len(sizes))]
         finals_h, finals_c = [], []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
+                weights = self._weights(layer, direction)
                 index = layer * directions + direction
-                h = h0[index]
-                c = c0[index] if lstm else None
-                inputs = projection(x, w_ih, b_ih)  # (L, N, G*H): every step's input part at once
-                steps = range(length - 1, -1, -1) if direction else range(length)
-                hs = [None] * length
-                for t in steps:
-                    if lstm:
-                        h, c = lstm_step(inputs[t], h, c, w_hh, b_hh, w_hr)
-                    elif self.mode == "GRU":
-                        h = gru_step(inputs[t], h, w_hh, b_hh)
-                    else:
-                        h = rnn_step(inputs[t], h, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
-                    hs[t] = h
+                h, c = h0[index], (c0[index] if lstm else None)
+                inputs = projection(data, weights[0], weights[2])  # every step's input part at once
+                steps = [None] * len(sizes)
+                for t in reversed(range(len(sizes))) if direction else range(len(sizes)):
+                    step_input = inputs[starts[t] : starts[t] + sizes[t]]
+                    h, c = self._step(step_input, h, c, weights, sizes[t])
+                    steps[t] = h[: sizes[t]]
                 finals_h.append(h)
                 finals_c.append(c)
-                outputs.append(stack(hs, 0) if length else x.new_zeros(0, batch, out_size))
-            x = outputs[0] if directions == 1 else cat(outputs, -1)  # (L, N, D * H_out)
+                outputs.append(cat(steps, 0) if steps else data.new_zeros(0, out_size))
+            data = outputs[0] if directions == 1 else cat(outputs, -1)  # (sum b_t, D * H_out)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = dropout_fn(x, self.dropout, True)
+                data = dropout_fn(data, self.dropout, True)
+        h_n = stack(finals_h, 0)
+        c_n = stack(finals_c, 0) if lstm else None
+        if packed:
+            if input.unsorted_indices is not None:  # back to the caller's batch order
+                h_n = h_n[:, input.unsorted_indices._array]
+                c_n = None if c_n is None else c_n[:, input.unsorted_indices._array]
+            output = PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+            return output, h_n, c_n
+        output = data.reshape(length, batch, data.shape[-1])
         if self.batch_first and batched:
-            x = x.transpose(0, 1)
-        return (x if batched else x.squeeze(1)), finals_h, finals_c
+            output = output.transpose(0, 1)
+        if not batched:
+            output, h_n = output.squeeze(1), h_n.squeeze(1)
+            c_n = None if c_n is None else c_n.squeeze(1)
+        return output, h_n, c_n
 
-    @staticmethod
-    def _states(finals: list[Tensor], batched: bool) -> Tensor:
-        states = stack(finals, 0)
-        return states if batched else states.squeeze(1)
+    def _step(self, x: Tensor, h: Tensor, c: Tensor | None, weights: tuple, running: int) -> tuple[Tensor, Any]:
+        """One time step for the first ``running`` rows (the sequences still going); the other rows
+        keep their state."""
+        _, w_hh, _, b_hh, w_hr = weights
+        whole = running == h.shape[0]
+        h_run = h if whole else h[:running]
+        if self.mode == "LSTM":
+            new_h, new_c = lstm_step(x, h_run, c if whole else c[:running], w_hh, b_hh, w_hr)
+        elif self.mode == "GRU":
+            new_h, new_c = gru_step(x, h_run, w_hh, b_hh), None
+        else:
+            new_h = rnn_step(x, h_run, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
+            new_c = None
+        if whole:
+            return new_h, new_c
+        new_h = cat([new_h, h[running:]], 0)
+        return new_h, (None if new_c is None else cat([new_c, c[running:]], 0))
 
 
 class RNN(RNNBase):
@@ -229,9 +266,9 @@ class RNN(RNNBase):
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        output, finals, _ = self._run(input, hx)
-        return output, self._states(finals, input.ndim == 3)
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:  # noqa: A002
+        output, h_n, _ = self._run(input, hx)
+        return output, h_n
 
 
 class LSTM(RNNBase):
@@ -242,10 +279,9 @@ class LSTM(RNNBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> Any:  # noqa: A002
-        output, finals_h, finals_c = self._run(input, hx)
-        batched = input.ndim == 3
-        return output, (self._states(finals_h, batched), self._states(finals_c, batched))
+    def forward(self, input: Any, hx: tuple[Tensor, Tensor] | None = None) -> Any:  # noqa: A002
+        output, h_n, c_n = self._run(input, hx)
+        return output, (h_n, c_n)
 
 
 class GRU(RNNBase):
@@ -258,6 +294,6 @@ class GRU(RNNBase):
             raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
-        output, finals, _ = self._run(input, hx)
-        return output, self._states(finals, input.ndim == 3)
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:  # noqa: A002
+        output, h_n, _ = self._run(input, hx)
+        return output, h_n

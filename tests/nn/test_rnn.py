@@ -206,3 +206,93 @@ def test_errors_match_pytorch():
         nn.LSTM(3, 4, proj_size=4)
     with pytest.raises(ValueError, match="only supported for LSTM"):
         nn.GRU(3, 4, proj_size=2)
+
+
+@st.composite
+def packed_cases(draw):
+    batch = draw(st.integers(1, 4))
+    lengths = [draw(st.integers(1, 4)) for _ in range(batch)]
+    enforce_sorted = draw(st.booleans())
+    if enforce_sorted:
+        lengths = sorted(lengths, reverse=True)
+    return dict(
+        cls=draw(st.sampled_from(["RNN", "LSTM", "GRU"])),
+        lengths=lengths,
+        enforce_sorted=enforce_sorted,
+        batch_first=draw(st.booleans()),
+        kwargs=dict(num_layers=draw(st.integers(1, 2)), bidirectional=draw(st.booleans())),
+        initial=draw(st.booleans()),
+    )
+
+
+@SETTINGS
+@given(packed_cases())
+def test_packed_sequences_match_pytorch(torch, case):
+    """A PackedSequence in, a PackedSequence out: each sequence stops at its own length, the
+    reverse direction starts there, h_n is each sequence's last state, in the caller's order."""
+    from minigrad.nn.utils import rnn as ours_rnn
+
+    c = case
+    theirs = getattr(torch.nn, c["cls"])(3, 4, batch_first=c["batch_first"], **c["kwargs"]).double()
+    ours = copy_from(
+        theirs, getattr(nn, c["cls"])(3, 4, batch_first=c["batch_first"], **c["kwargs"], dtype=minigrad.float64)
+    )
+    rng = np.random.default_rng(7)
+    batch, longest = len(c["lengths"]), max(c["lengths"])
+    x_np = rng.standard_normal((batch, longest, 3) if c["batch_first"] else (longest, batch, 3))
+    x, tx = minigrad.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    pack_kwargs = dict(batch_first=c["batch_first"], enforce_sorted=c["enforce_sorted"])
+    packed = ours_rnn.pack_padded_sequence(x, c["lengths"], **pack_kwargs)
+    expected_packed = torch.nn.utils.rnn.pack_padded_sequence(tx, c["lengths"], **pack_kwargs)
+    np.testing.assert_array_equal(packed.batch_sizes.numpy(), expected_packed.batch_sizes.numpy())
+    states = (2 if c["kwargs"]["bidirectional"] else 1) * c["kwargs"]["num_layers"]
+    initial = [rng.standard_normal((states, batch, 4)) for _ in range(2 if c["cls"] == "LSTM" else 1)]
+    ours_h = [minigrad.tensor(a, requires_grad=True) for a in initial]
+    theirs_h = [torch.tensor(a, requires_grad=True) for a in initial]
+    pack = (lambda hs: tuple(hs)) if c["cls"] == "LSTM" else (lambda hs: hs[0])
+    out, state = ours(packed, pack(ours_h) if c["initial"] else None)
+    expected, expected_state = theirs(expected_packed, pack(theirs_h) if c["initial"] else None)
+    assert isinstance(out, ours_rnn.PackedSequence)
+    assert_close(out.data, expected.data, "packed output")
+    finals = state if c["cls"] == "LSTM" else (state,)
+    expected_finals = expected_state if c["cls"] == "LSTM" else (expected_state,)
+    for mine, reference in zip(finals, expected_finals):
+        assert_close(mine, reference, "final state")
+    padded, lengths = ours_rnn.pad_packed_sequence(out, batch_first=c["batch_first"])
+    expected_padded, expected_lengths = torch.nn.utils.rnn.pad_packed_sequence(expected, batch_first=c["batch_first"])
+    np.testing.assert_array_equal(lengths.numpy(), expected_lengths.numpy())
+    assert_close(padded, expected_padded, "padded output")
+    loss = (padded * padded).sum() + sum((f * f).sum() for f in finals)
+    expected_loss = (expected_padded * expected_padded).sum() + sum((f * f).sum() for f in expected_finals)
+    loss.backward()
+    expected_loss.backward()
+    assert_close(x.grad, tx.grad, "input gradient")
+    if c["initial"]:
+        for mine, reference in zip(ours_h, theirs_h):
+            assert_close(mine.grad, reference.grad, "initial state gradient")
+    reference = dict(theirs.named_parameters())
+    for name, parameter in ours.named_parameters():
+        assert_close(parameter.grad, reference[name].grad, name)
+
+
+def test_packing_utilities_match_pytorch(torch):
+    from minigrad.nn.utils import rnn as ours_rnn
+
+    rng = np.random.default_rng(8)
+    sequences = [rng.standard_normal((n, 2)) for n in (2, 4, 1)]
+    packed = ours_rnn.pack_sequence([minigrad.tensor(s) for s in sequences], enforce_sorted=False)
+    expected = torch.nn.utils.rnn.pack_sequence([torch.tensor(s) for s in sequences], enforce_sorted=False)
+    np.testing.assert_array_equal(packed.data.numpy(), expected.data.numpy())
+    for name in ("batch_sizes", "sorted_indices", "unsorted_indices"):
+        np.testing.assert_array_equal(getattr(packed, name).numpy(), getattr(expected, name).numpy())
+    for mine, original in zip(ours_rnn.unpack_sequence(packed), sequences):
+        np.testing.assert_array_equal(mine.numpy(), original)
+    padded, _ = ours_rnn.pad_packed_sequence(packed, total_length=6, padding_value=-1.0)
+    expected_padded, _ = torch.nn.utils.rnn.pad_packed_sequence(expected, total_length=6, padding_value=-1.0)
+    np.testing.assert_array_equal(padded.numpy(), expected_padded.numpy())
+    for mine, original in zip(ours_rnn.unpad_sequence(padded, [2, 4, 1]), sequences):
+        np.testing.assert_array_equal(mine.numpy(), original)
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order when `enforce_sorted` is True"):
+        ours_rnn.pack_padded_sequence(padded, [2, 4, 1])
+    with pytest.raises(ValueError, match="Expected total_length to be at least the length of the longest sequence"):
+        ours_rnn.pad_packed_sequence(packed, total_length=3)
