@@ -35,7 +35,7 @@ from minigrad.nn.attention import MultiheadAttention  # noqa: F401
 from minigrad.nn.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d  # noqa: F401
 from minigrad.nn.container import ModuleDict, ModuleList, Sequential  # noqa: F401
 from minigrad.nn.conv import Conv1d, Conv2d, Conv3d  # noqa: F401
-from minigrad.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d  # noqa: F401
+from minigrad.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
 from minigrad.nn.dropout import (  # noqa: F401
     AlphaDropout,
     Dropout,

@@ -1,4 +1,4 @@
-"""Transposed convolution layers: ``nn.ConvTranspose2d`` and ``nn.ConvTranspose1d``.
+"""Transposed convolution layers: ``nn.ConvTranspose1d``, ``nn.ConvTranspose2d``, ``nn.ConvTranspose3d``.
 
 Their forward is the full convolution of conv2d's dL/dX duality rule (see
 ``minigrad.nn.functional.conv_transpose``): a ConvTranspose2d maps a conv2d's output shape back
@@ -157,5 +157,19 @@ class ConvTranspose1d(_ConvTransposeNd):
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:  # noqa: A002
         output_padding = self._output_padding(input, output_size)
         return F.conv_transpose1d(
+            input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
+        )
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution, PyTorch's ``nn.ConvTranspose3d``: ``(N, C_in, D, H, W)`` ->
+    ``(N, C_out, Do, Ho, Wo)``; the adjoint of Conv3d (see ``F.conv_transpose3d``)."""
+
+    spatial = 3
+    op = "ConvTranspose3d"
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:  # noqa: A002
+        output_padding = self._output_padding(input, output_size)
+        return F.conv_transpose3d(
             input, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
         )

@@ -86,6 +86,7 @@ MODULE_BACKWARD_NAMES = {
     "CrossEntropyLoss": "NllLossBackward0", "NLLLoss": "NllLossBackward0", "MSELoss": "MseLossBackward0",
     "LeakyReLU": "LeakyReluBackward0", "Dropout": "MulBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
     "ConvTranspose1d": "ConvolutionBackward0", "ConvTranspose2d": "ConvolutionBackward0",
+    "ConvTranspose3d": "ConvolutionBackward0",
     "Conv3d": "ConvolutionBackward0", "PixelShuffle": "PixelShuffleBackward0",
     "PixelUnshuffle": "PixelUnshuffleBackward0", "AdaptiveMaxPool2d": "AdaptiveMaxPool2DBackward0",
     "MaxPool3d": "MaxPool3DWithIndicesBackward0", "AvgPool3d": "AvgPool3DBackward0",

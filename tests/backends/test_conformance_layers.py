@@ -36,6 +36,10 @@ CASES = {
         ((2, 3, 4, 4), (3, 2, 3, 3), (2,)),
     ),
     "conv_transpose1d_groups": Case(lambda x, w: F.conv_transpose1d(x, w, stride=3, groups=2), ((2, 4, 5), (4, 1, 2))),
+    "conv_transpose3d": Case(
+        lambda x, w: F.conv_transpose3d(x, w, stride=(2, 1, 2), padding=(1, 0, 0), output_padding=(1, 0, 0)),
+        ((1, 2, 2, 3, 2), (2, 2, 2, 2, 2)),
+    ),
     "conv3d": Case(lambda x, w: F.conv3d(x, w, stride=(1, 2, 1), padding=1), ((2, 2, 3, 4, 3), (3, 2, 2, 2, 2))),
     "max_pool3d": Case(lambda x: F.max_pool3d(x, 2, padding=1, ceil_mode=True), ((1, 2, 3, 4, 5),)),
     "avg_pool3d": Case(

@@ -220,3 +220,55 @@ def test_gradgradcheck_float64():
     x = minigrad.tensor(rng.standard_normal((1, 2, 3, 2)), requires_grad=True)
     w = minigrad.tensor(rng.standard_normal((2, 1, 2, 2)), requires_grad=True)
     assert gradgradcheck(lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1, groups=2), (x, w))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_conv_transpose3d_matches_pytorch(torch, data):
+    """The adjoint of conv3d (kD conv_transpose2d's scattered in depth) against PyTorch."""
+    groups = data.draw(st.sampled_from([1, 2]))
+    axes = []
+    for _ in range(3):
+        stride, dilation = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2))
+        kernel, size = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+        output_padding = data.draw(st.integers(0, max(stride, dilation) - 1))
+        base = (size - 1) * stride + dilation * (kernel - 1) + output_padding + 1
+        padding = data.draw(st.integers(0, max(0, (base - 1) // 2)))
+        axes.append((stride, dilation, kernel, size, output_padding, padding))
+    stride, dilation, kernel, size, output_padding, padding = (tuple(a[i] for a in axes) for i in range(6))
+    rng = np.random.default_rng(4)
+    arrays = (
+        rng.standard_normal((2, 2 * groups, *size)),
+        rng.standard_normal((2 * groups, 2, *kernel)),
+        rng.standard_normal(2 * groups),
+    )
+    ours = [minigrad.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    kwargs = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, dilation=dilation)
+    out = F.conv_transpose3d(*ours, **kwargs)
+    expected = torch.nn.functional.conv_transpose3d(*theirs, **kwargs)
+    assert tuple(out.shape) == tuple(expected.shape)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=1e-10)
+    dy = rng.standard_normal(tuple(expected.shape))
+    out.backward(minigrad.tensor(dy))
+    expected.backward(torch.tensor(dy))
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine.grad.numpy(), reference.grad.numpy(), atol=1e-10)
+
+
+def test_conv_transpose3d_module_and_gradcheck(torch):
+    theirs = torch.nn.ConvTranspose3d(2, 4, (2, 3, 1), stride=(2, 1, 3), padding=(0, 1, 0), groups=2, bias=False)
+    ours = copy_from(
+        theirs, nn.ConvTranspose3d(2, 4, (2, 3, 1), stride=(2, 1, 3), padding=(0, 1, 0), groups=2, bias=False)
+    )
+    assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+    x_np = np.random.default_rng(5).standard_normal((2, 2, 3, 4, 2)).astype(np.float32)
+    for size in (None, (7, 4, 6), (4, 6, 4, 5)):
+        np.testing.assert_allclose(
+            ours(minigrad.tensor(x_np[0]), output_size=size).detach().numpy(),
+            theirs(torch.tensor(x_np[0]), output_size=size).detach().numpy(),
+            atol=1e-5,
+        )
+    x = minigrad.tensor(np.random.default_rng(6).standard_normal((1, 2, 2, 2, 2)), requires_grad=True)
+    w = minigrad.tensor(np.random.default_rng(7).standard_normal((2, 1, 2, 1, 2)), requires_grad=True)
+    assert gradcheck(lambda x, w: F.conv_transpose3d(x, w, stride=2, padding=(1, 0, 0), output_padding=1), (x, w))

@@ -14,6 +14,7 @@ NEW_LAYERS = {
     "ConvTranspose1d": ((4, 2, 3), (1, 4, 6)),
     "ConvTranspose2d": ((4, 2, 3), (1, 4, 6, 6)),
     "Conv3d": ((4, 2, 2), (1, 4, 4, 4, 4)),
+    "ConvTranspose3d": ((4, 2, 2), (1, 4, 3, 3, 3)),
     "PixelShuffle": ((2,), (1, 4, 6, 6)),
     "PixelUnshuffle": ((2,), (1, 4, 6, 6)),
     "AdaptiveMaxPool2d": ((2,), (1, 4, 6, 6)),

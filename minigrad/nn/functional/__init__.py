@@ -47,7 +47,7 @@ from minigrad.nn.functional.adaptive_pooling import (  # noqa: F401
 from minigrad.nn.functional.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from minigrad.nn.functional.conv import conv1d, conv2d, conv_output_size, convolve2d  # noqa: F401
 from minigrad.nn.functional.conv3d import conv3d  # noqa: F401
-from minigrad.nn.functional.conv_transpose import conv_transpose1d, conv_transpose2d  # noqa: F401
+from minigrad.nn.functional.conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d  # noqa: F401
 from minigrad.nn.functional.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from minigrad.nn.functional.dropout import (  # noqa: F401
     alpha_dropout,

@@ -1,4 +1,5 @@
-"""Transposed convolutions (``torch.nn.functional.conv_transpose2d`` / ``conv_transpose1d``).
+"""Transposed convolutions (``torch.nn.functional.conv_transpose2d`` / ``conv_transpose1d`` /
+``conv_transpose3d``).
 
 A transposed convolution is the adjoint of a convolution: ``conv_transpose2d(y, W)`` is what
 conv2d's backward computes as dL/dX when the upstream gradient is ``y``. By the duality of
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from minigrad.errors import ArgumentError, DTypeError, ShapeError
 from minigrad.nn.functional.conv import _pair, _require_tensor
 from minigrad.ops import conv as conv_ops
+from minigrad.ops.composite import pad as pad_tensor
 from minigrad.tensor import Tensor
 
 IntOrTuple = int | Sequence[int]
@@ -161,4 +163,64 @@ def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups
         out = out + bias.reshape(out_channels, 1, 1)
     if spatial == 1:
         out = out.squeeze(2)
+    return out if batched else out.squeeze(0)
+
+
+def conv_transpose3d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrTuple = 1,
+    padding: IntOrTuple = 0,
+    output_padding: IntOrTuple = 0,
+    groups: int = 1,
+    dilation: IntOrTuple = 1,
+) -> Tensor:
+    """3-D transposed convolution, PyTorch's ``F.conv_transpose3d``: the adjoint of ``conv3d``.
+
+    ``conv3d`` is ``kD`` conv2d correlations of depth slices, added; its adjoint is therefore, for
+    each kernel depth tap ``k``, the 2-D transposed convolution (conv2d's dL/dX rule) of every
+    input depth slice with ``weight[:, :, k]``, scattered to output depths ``z * sD + k * dD``
+    (``sD - 1`` zeros between slices, shifted by the tap), the taps added and ``pD`` cropped from
+    each end. ``input`` ``(N, C_in, D, H, W)``, ``weight`` ``(C_in, C_out // groups, kD, kH, kW)``;
+    ``Do = (D - 1) sD - 2 pD + dD (kD - 1) + output_padding + 1`` (same for H, W).
+    """
+    op = "conv_transpose3d"
+    _require_tensor(input, "input", op)
+    _require_tensor(weight, "weight", op)
+    if input.ndim not in (4, 5) or weight.ndim != 5:
+        raise ShapeError(
+            f"{op}: expected a 5-D input (N, C, D, H, W) (or 4-D unbatched) and a 5-D weight "
+            f"(C_in, C_out / groups, kD, kH, kW), got {tuple(input.shape)} and {tuple(weight.shape)}"
+        )
+    stride, padding = _pair(stride, "stride", op, 3), _pair(padding, "padding", op, 3)
+    output_padding, dilation = _pair(output_padding, "output_padding", op, 3), _pair(dilation, "dilation", op, 3)
+    if any(o >= max(s, d) for o, s, d in zip(output_padding, stride, dilation)):
+        raise ArgumentError(
+            f"{op}: output padding must be smaller than either stride or dilation, got "
+            f"output_padding={output_padding}, stride={stride}, dilation={dilation}"
+        )
+    batched = input.ndim == 5
+    x = input if batched else input.unsqueeze(0)
+    n, c, depth = x.shape[:3]
+    kd, sd, pd, dd = weight.shape[2], stride[0], padding[0], dilation[0]
+    out_depth = transposed_output_size(depth, kd, sd, pd, output_padding[0], dd)
+    full = (depth - 1) * sd + dd * (kd - 1) + 1 + output_padding[0]  # before the pD crop
+    planes = x.transpose(1, 2).reshape(n * depth, c, *x.shape[3:])
+    out = None
+    for tap in range(kd):
+        part = conv_transpose2d(
+            planes, weight[:, :, tap], None, stride[1:], padding[1:], output_padding[1:], groups, dilation[1:]
+        )
+        part = part.reshape(n, depth, *part.shape[1:]).transpose(1, 2)  # (N, C_out, D, Ho, Wo)
+        if sd > 1:  # sD - 1 zeros after every depth slice (the extra ones at the end are cropped below)
+            spread = pad_tensor(part.unsqueeze(3), [0, 0, 0, 0, 0, sd - 1])
+            part = spread.reshape(n, part.shape[1], depth * sd, *part.shape[3:])
+        start = tap * dd
+        part = pad_tensor(part, [0, 0, 0, 0, start, full - start - part.shape[2]])  # negative: a crop
+        out = part if out is None else out + part
+    out = out[:, :, pd : pd + out_depth]
+    if bias is not None:
+        _require_tensor(bias, "bias", op)
+        out = out + bias.reshape(-1, 1, 1, 1)
     return out if batched else out.squeeze(0)
