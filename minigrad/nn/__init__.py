@@ -100,6 +100,7 @@ from minigrad.nn.pooling_variants import (  # noqa: F401
     AvgPool3d,
     LPPool1d,
     LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool3d,
     MaxUnpool1d,

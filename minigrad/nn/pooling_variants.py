@@ -154,6 +154,15 @@ class LPPool2d(_LPPool):
         return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
 
+class LPPool3d(_LPPool):
+    """Power-mean pooling ``(sum x ** p) ** (1 / p)`` over windows of ``(N, C, D, H, W)``."""
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        from minigrad.nn.functional.pooling3d import lp_pool3d
+
+        return lp_pool3d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
 class _MaxUnpool(Module):
     spatial = 2
     op = "MaxUnpool2d"

@@ -123,3 +123,16 @@ def test_max_unpool3d_inverts_max_pool3d_like_pytorch(torch):
     np.testing.assert_array_equal(out.detach().numpy(), expected.numpy())
     out.sum().backward()
     np.testing.assert_array_equal(values.grad.numpy(), np.ones(values.shape))
+
+
+def test_lp_pool3d_matches_pytorch(torch):
+    x_np = np.abs(np.random.default_rng(9).standard_normal((2, 2, 4, 5, 4))) + 0.1
+    for norm_type, kernel, stride, ceil_mode in ((2.0, 2, None, False), (1.5, (2, 3, 1), 2, True)):
+        x, tx = minigrad.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+        out = F.lp_pool3d(x, norm_type, kernel, stride, ceil_mode)
+        expected = torch.nn.functional.lp_pool3d(tx, norm_type, kernel, stride, ceil_mode)
+        np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), atol=1e-12)
+        out.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), atol=1e-12)
+    assert repr(nn.LPPool3d(2, 2)) == repr(torch.nn.LPPool3d(2, 2))

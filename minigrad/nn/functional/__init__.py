@@ -88,7 +88,7 @@ from minigrad.nn.functional.normalization import (  # noqa: F401
     rms_norm,
 )
 from minigrad.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
-from minigrad.nn.functional.pooling3d import avg_pool3d, max_pool3d  # noqa: F401
+from minigrad.nn.functional.pooling3d import avg_pool3d, lp_pool3d, max_pool3d  # noqa: F401
 from minigrad.nn.functional.pooling_variants import (  # noqa: F401
     avg_pool1d,
     lp_pool1d,

@@ -149,3 +149,17 @@ def avg_pool3d(
             divisor = divisor * count.reshape(shape).astype(x.dtype)
         result = sums / Tensor._make(divisor, x.backend)
     return result if batched else result.squeeze(0)
+
+
+def lp_pool3d(
+    input: Tensor,  # noqa: A002
+    norm_type: float,
+    kernel_size: IntOrTriple,
+    stride: IntOrTriple | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """Power-mean pooling ``(sum over the window of x ** p) ** (1 / p)`` over ``(N, C, D, H, W)``,
+    as PyTorch: ``(avg_pool3d(x ** p) * kD * kH * kW) ** (1 / p)``."""
+    kernel = _pair(kernel_size, "kernel_size", "lp_pool3d", 3)
+    mean = avg_pool3d(input**norm_type, kernel, stride, 0, ceil_mode)
+    return (mean * math.prod(kernel)) ** (1.0 / norm_type)
