@@ -23,8 +23,8 @@ import numpy
 from minigrad.backends.base import Backend, BackendUnavailableError
 
 INSTALL_HINT = (
-    "pip install 'minigrad[cuda12]' or 'minigrad[cuda13]' matching your CUDA driver; "
-    "check with nvidia-smi"
+    "pip install cupy-cuda12x (or cupy-cuda13x) matching the CUDA version nvidia-smi shows; "
+    'from a minigrad checkout: pip install -e ".[cuda12]"'
 )
 
 # Set once the first CUDA backend of this process has made its GPU the current one.
@@ -65,10 +65,15 @@ def gpu_count(cupy: Any) -> int:
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as error:  # CUDARuntimeError: no driver, driver too old, no device...
+        if not nvidia_driver_found():
+            # Without libcuda CUDA's runtime reports "driver version is insufficient": say what is true.
+            raise BackendUnavailableError(
+                f"no NVIDIA driver found (libcuda cannot be loaded): CuPy {cupy.__version__} is installed, but a "
+                "CUDA GPU needs the NVIDIA driver. Install it (nvidia-smi then lists the GPU), or use --device cpu"
+            ) from None
         raise BackendUnavailableError(
-            f"CuPy {cupy.__version__} is installed but cannot use a CUDA GPU "
-            f"({error}). Check the NVIDIA driver with nvidia-smi; if the "
-            f"driver's CUDA version differs from CuPy's, {INSTALL_HINT}"
+            f"CuPy {cupy.__version__} is installed but cannot use a CUDA GPU ({error}). If the "
+            f"driver's CUDA version differs from CuPy's: {INSTALL_HINT}"
         ) from None
     if count < 1:
         raise BackendUnavailableError(
@@ -76,6 +81,18 @@ def gpu_count(cupy: Any) -> int:
             "check with nvidia-smi, or use --device cpu"
         )
     return count
+
+
+def nvidia_driver_found() -> bool:
+    """Whether the NVIDIA driver's library (libcuda.so.1, nvcuda.dll) can be loaded."""
+    import ctypes
+    import sys
+
+    try:
+        ctypes.CDLL("nvcuda.dll" if sys.platform == "win32" else "libcuda.so.1")
+    except OSError:
+        return False
+    return True
 
 
 def unavailable_reason() -> str | None:

@@ -100,7 +100,10 @@ from minigrad.functions import (
     var,
     where,
 )
+
+# DLPack: zero-copy exchange with NumPy, CuPy and PyTorch (Tensor.__dlpack__ is the other way).
 from minigrad.generator import Generator
+from minigrad.interop import from_dlpack
 from minigrad.memory_format import channels_last, contiguous_format, memory_format, preserve_format
 from minigrad.ops.composite import cat, stack
 from minigrad.ops.gather_scatter import (
@@ -224,7 +227,7 @@ def __getattr__(name: str) -> object:
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "autograd", "cuda", "nn", "optim", "device", "tensor", "from_numpy", "zeros",
+    "Tensor", "from_dlpack", "autograd", "cuda", "nn", "optim", "device", "tensor", "from_numpy", "zeros",
     "ones", "empty", "full", "eye", "arange", "linspace", "randn", "rand", "randint", "randperm",
     "zeros_like", "ones_like", "empty_like", "randn_like", "rand_like", "full_like",
     "manual_seed", "get_rng_state", "set_rng_state", "no_grad", "enable_grad",

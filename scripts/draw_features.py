@@ -6,7 +6,7 @@
 
 Writes conv1_kernels, conv2_kernels, digit, conv1_maps, conv2_maps and (when the checkpoint
 holds a history) training_curves. The checkpoint is train_mnist.py's: its "model" state dict,
-its "args" (which model) and its "history". Needs matplotlib (pip install 'minigrad[viz]')
+its "args" (which model) and its "history". Needs matplotlib (pip install matplotlib)
 and MNIST's test images (--data-dir, else minigrad.data.MNIST's usual search).
 """
 

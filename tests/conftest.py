@@ -25,11 +25,32 @@ def missing_oracle(reason: str) -> None:
     pytest.skip(reason)
 
 
+def _mnist_root_from_environment() -> Path:
+    for variable in ("MINIGRAD_DATA", "MINIGRAD_SHARED_DATA"):
+        if os.environ.get(variable):
+            return Path(os.environ[variable]).expanduser()
+    return REPO.parent / "shared" / "data" / "mnist"
+
+
+# Read once, at start-up: tests that check minigrad's own defaults unset MINIGRAD_DATA meanwhile.
+_MNIST_ROOT = _mnist_root_from_environment()
+
+
+def mnist_root() -> Path:
+    """Where the tests look for the real MNIST files: $MINIGRAD_DATA (the variable minigrad itself
+    reads, README's), else $MINIGRAD_SHARED_DATA (older CI setups), else ../shared/data/mnist."""
+    return _MNIST_ROOT
+
+
+HOW_TO_POINT_AT_MNIST = ("set MINIGRAD_DATA=DIR, DIR holding MNIST's four IDX files (train-images-idx3-ubyte.gz..., "
+                         "Fashion-MNIST's in DIR/fashion)")
+
+
 def mnist_dir() -> Path:
-    """The real MNIST IDX files: $MINIGRAD_SHARED_DATA or ../shared/data/mnist."""
-    path = Path(os.environ.get("MINIGRAD_SHARED_DATA", REPO.parent / "shared" / "data" / "mnist"))
+    """The real MNIST IDX files (see :func:`mnist_root`)."""
+    path = mnist_root()
     if not (path / "train-images-idx3-ubyte.gz").exists() and not (path / "train-images-idx3-ubyte").exists():
-        missing_oracle(f"real MNIST files not found in {path}")
+        missing_oracle(f"real MNIST files not found in {path}: {HOW_TO_POINT_AT_MNIST}")
     return path
 
 

@@ -54,20 +54,28 @@ def test_nested_checkpoint_round_trips(tmp_path):
 
 
 def test_no_pickle_anywhere(tmp_path, monkeypatch):
-    path = tmp_path / "c.pt"
-    minigrad.save(checkpoint(), path)
+    path, saved = tmp_path / "c.pt", checkpoint()
+    minigrad.save(saved, path)
     with zipfile.ZipFile(path) as archive:  # every member is a plain .npy array
         for name in archive.namelist():
             array = np.load(io.BytesIO(archive.read(name)), allow_pickle=False)
             assert array.dtype != object
-    original_load = np.load
+    import pickle
 
-    def strict_load(*args, **kwargs):
-        assert kwargs.get("allow_pickle") is False, "numpy.load must be called with allow_pickle=False"
-        return original_load(*args, **kwargs)
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("load must never unpickle")
 
-    monkeypatch.setattr(serialization.numpy, "load", strict_load)
-    minigrad.load(path)
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
+    monkeypatch.setattr(pickle, "load", no_unpickling)
+    monkeypatch.setattr(pickle, "Unpickler", no_unpickling)
+    assert_same(saved, minigrad.load(path))
+
+
+def test_numpy_reads_a_checkpoint_as_an_npz(tmp_path):
+    path = tmp_path / "c.npz"
+    minigrad.save({"w": minigrad.arange(6).reshape(2, 3)}, path)
+    with np.load(path, allow_pickle=False) as archive:
+        np.testing.assert_array_equal(archive["t0"], np.arange(6).reshape(2, 3))
 
 
 def test_unsupported_values_are_refused(tmp_path):
@@ -83,11 +91,11 @@ def test_a_failed_save_leaves_the_old_file_intact_and_no_temporary(tmp_path, mon
     minigrad.save({"version": 1}, path)
     before = path.read_bytes()
 
-    def crash_midway(file, **arrays):
+    def crash_midway(obj, file):
         file.write(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
 
-    monkeypatch.setattr(serialization.numpy, "savez", crash_midway)
+    monkeypatch.setattr(serialization.npz_format, "write", crash_midway)
     with pytest.raises(OSError, match="disk full"):
         minigrad.save({"version": 2, "w": minigrad.ones(1000)}, path)
     assert path.read_bytes() == before
@@ -145,6 +153,9 @@ def test_a_pickle_bearing_file_is_refused(tmp_path):
      (b'{"format": "other"}', "unknown format 'other'"),
      (b'{"format": "minigrad-checkpoint-v1", "root": {"tensor": "t9"}}', "corrupt: tensor t9 is missing$"),
      (b'{"format": "minigrad-checkpoint-v1", "root": {"dict": 5}}', "manifest is malformed"),
+     (b'{"format": "minigrad-checkpoint-v1", "root": {"value": [1]}}', "manifest is malformed"),
+     (b'{"format": "minigrad-checkpoint-v1", "root": {"tensor": "../../etc/passwd"}}', "manifest is malformed"),
+     (b'{"format": "minigrad-checkpoint-v1", "root": 7}', "manifest is malformed"),
      (b'{"format": "minigrad-checkpoint-v1"}', "manifest is malformed")],
 )
 def test_a_malformed_manifest_is_a_checkpoint_error(tmp_path, manifest, problem):
@@ -157,3 +168,14 @@ def test_a_malformed_manifest_is_a_checkpoint_error(tmp_path, manifest, problem)
 def test_missing_file():
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         minigrad.load("/nonexistent/checkpoint.pt")
+
+
+def test_a_checkpoint_written_by_minigrad_0_1_0_still_loads(tmp_path):
+    """0.1.0 wrote with numpy.savez and recorded no dtype or shape in the manifest."""
+    path = tmp_path / "old.npz"
+    manifest = (b'{"format": "minigrad-checkpoint-v1", "root": {"dict": [["w", {"tensor": "t0", "device": "cpu", '
+                b'"requires_grad": true}], ["epoch", {"value": 3}]]}}')
+    write_npz(path, t0=np.arange(6, dtype=np.float32).reshape(2, 3), __minigrad_manifest__=manifest_array(manifest))
+    loaded = minigrad.load(path)
+    assert loaded["epoch"] == 3 and loaded["w"].requires_grad and loaded["w"].shape == (2, 3)
+    np.testing.assert_array_equal(loaded["w"].detach().numpy(), np.arange(6, dtype=np.float32).reshape(2, 3))

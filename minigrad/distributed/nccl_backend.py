@@ -49,7 +49,7 @@ def import_nccl(cupy: Any) -> Any:
         from cupy.cuda import nccl
     except ImportError as error:
         raise RuntimeError(
-            f"backend='nccl' needs CuPy built with NCCL ({error}): pip install 'minigrad[cuda12]' "
+            f"backend='nccl' needs CuPy built with NCCL ({error}): pip install cupy-cuda12x "
             "(CuPy's wheels load NCCL from the nvidia-nccl-cu12 package: pip install nvidia-nccl-cu12)"
         ) from None
     if not getattr(nccl, "available", True):

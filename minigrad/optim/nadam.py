@@ -66,7 +66,7 @@ class NAdam(Optimizer):
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
         mu_product = state["mu_product"]._array
-        mu_product *= mu
+        mu_product *= mu_product.dtype.type(mu)  # in its own precision (NumPy 1.x would round in float64)
         exp_avg, exp_avg_sq = state["exp_avg"]._array, state["exp_avg_sq"]._array
         lerp_(exp_avg, grad, 1 - beta1)
         exp_avg_sq *= beta2

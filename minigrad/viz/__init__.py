@@ -11,7 +11,7 @@
 
     viz.draw_model(model, example_input, depth=1)   # grouped by nn.Module
 
-Teaching pictures drawn with matplotlib (an optional extra, ``pip install 'minigrad[viz]'``;
+Teaching pictures drawn with matplotlib (an optional extra, ``pip install matplotlib``;
 imported on first use, :class:`MatplotlibNotFoundError` when missing), each computed with
 minigrad and returning a ``matplotlib.figure.Figure``:
 

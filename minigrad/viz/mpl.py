@@ -1,7 +1,7 @@
 """matplotlib, imported only when a picture is drawn, with one clear error when it is missing.
 
-``import minigrad.viz`` never imports matplotlib (it is an optional extra: ``pip install
-'minigrad[viz]'``); the first ``plot_*`` call does. Every ``plot_*`` function returns the
+``import minigrad.viz`` never imports matplotlib (an optional extra: ``pip install matplotlib``,
+or ``pip install -e ".[viz]"`` from a checkout); the first ``plot_*`` call does. Every ``plot_*`` function returns the
 ``matplotlib.figure.Figure`` it drew, and tags what it drew with artist ids (``set_gid``) so
 tests and curious readers can check which cells, windows and numbers are on the picture.
 """
@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 INSTALL_HINT = (
-    "this picture needs matplotlib, an optional extra of minigrad: pip install 'minigrad[viz]' "
-    "(or pip install matplotlib). The Graphviz graph pictures (draw_graph, draw_model) do not need it."
+    "this picture needs matplotlib, an optional extra of minigrad: pip install matplotlib "
+    '(from a minigrad checkout: pip install -e ".[viz]"). The Graphviz graph pictures (draw_graph, '
+    "draw_model) do not need it."
 )
 
 #: Colours of successive windows, columns and curves (matplotlib's tab10, colour-blind aware).

