@@ -26,6 +26,17 @@ def lstm(x, h, c, w_ih, w_hh, b):
     return minigrad.cat(lstm_step(gates, h, c, w_hh, None), -1)
 
 
+def attention(x, w_in, b_in, w_out):
+    mask = minigrad.tensor([[False, True, True], [False, False, True], [False, False, False]], device=x.device)
+    out, weights = F.multi_head_attention_forward(
+        x, x, x, 4, 2, w_in, b_in, None, None, False, 0.0, w_out, None, attn_mask=mask
+    )
+    no_weights, _ = F.multi_head_attention_forward(
+        x, x, x, 4, 2, w_in, b_in, None, None, True, 0.0, w_out, None, attn_mask=mask, need_weights=False
+    )
+    return minigrad.cat([out.reshape(-1), weights.reshape(-1), no_weights.reshape(-1)])
+
+
 def gru(x, h, w_ih, w_hh, b):
     return gru_step(x @ w_ih.t(), h, w_hh, b)
 
@@ -63,6 +74,7 @@ CASES = {
     "sdpa_causal": Case(
         lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), ((2, 4, 3), (2, 5, 3), (2, 5, 2))
     ),
+    "multi_head_attention": Case(attention, ((3, 2, 4), (12, 4), (12,), (4, 4))),
     "lstm_step": Case(lstm, ((2, 3), (2, 4), (2, 4), (16, 3), (16, 4), (16,))),
     "gru_step": Case(gru, ((2, 3), (2, 4), (12, 3), (12, 4), (12,))),
 }
