@@ -168,7 +168,7 @@ class RNNBase(Module):
         packed = isinstance(input, PackedSequence)
         if packed:
             data = input.data
-            self._check_input(data.unsqueeze(0))
+            self._check_input(data)  # (sum of lengths, H_in): the feature size and dtype checks
             sizes = [int(b) for b in input.batch_sizes.tolist()]
             batched, batch = True, sizes[0]
         else:
