@@ -12,8 +12,6 @@ Shapes through LeNet5 / LeNet (batch N):
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from minigrad import Tensor, nn
 
 
@@ -90,18 +88,3 @@ class MLP(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """(N, 1, 28, 28) or (N, 784) -> (N, num_classes) logits."""
         return self.net(x)
-
-
-_MODELS: dict[str, Callable[..., nn.Module]] = {"lenet": LeNet, "lenet5": LeNet5, "mlp": MLP}
-
-
-def model_names() -> list[str]:
-    return sorted(_MODELS)
-
-
-def get_model(name: str, **kwargs: object) -> nn.Module:
-    """Build a model by name: ``"lenet"``, ``"lenet5"`` or ``"mlp"``."""
-    key = name.lower().replace("-", "").replace("_", "")
-    if key not in _MODELS:
-        raise ValueError(f"unknown model {name!r}: choose one of {', '.join(model_names())}")
-    return _MODELS[key](**kwargs)

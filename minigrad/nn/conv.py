@@ -1,4 +1,4 @@
-"""Convolution layers: ``nn.Conv2d`` and ``nn.Conv1d`` with PyTorch's arguments and init."""
+"""Convolution layers: ``nn.Conv2d``, ``nn.Conv1d`` and ``nn.Conv3d`` with PyTorch's arguments and init."""
 
 from __future__ import annotations
 
@@ -146,3 +146,19 @@ class Conv1d(_ConvNd):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return self._conv(input, F.conv1d)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution layer, PyTorch's ``nn.Conv3d``: ``(N, C_in, D, H, W)`` -> ``(N, C_out, Do, Ho, Wo)``.
+
+    ``weight``: ``(out_channels, in_channels // groups, kD, kH, kW)``. Runs as ``kD`` Conv2d
+    correlations added up (see ``F.conv3d``).
+    """
+
+    spatial = 3
+    op = "Conv3d"
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        from minigrad.nn.functional.conv3d import conv3d
+
+        return self._conv(input, conv3d)

@@ -459,6 +459,11 @@ MODULE_FUNCTIONS = {
     "BatchNorm2d": "batch_norm", "Softmax": "softmax", "LogSoftmax": "log_softmax",
     "CrossEntropyLoss": "cross_entropy", "NLLLoss": "nll_loss", "MSELoss": "mse_loss",
     "LeakyReLU": "leaky_relu", "Dropout": "dropout", "Conv1d": "conv1d", "Conv2d": "conv2d",
+    # Names the class name does not spell in snake case (the others, ConvTranspose2d ->
+    # conv_transpose2d, PixelShuffle -> pixel_shuffle, ..., come from _snake).
+    "RNN": "rnn", "LSTM": "lstm", "GRU": "gru", "RNNCell": "rnn_cell", "LSTMCell": "lstm_cell",
+    "GRUCell": "gru_cell", "Upsample": "interpolate", "UpsamplingNearest2d": "interpolate",
+    "UpsamplingBilinear2d": "interpolate", "MultiheadAttention": "multi_head_attention",
 }
 
 

@@ -85,6 +85,16 @@ MODULE_BACKWARD_NAMES = {
     "Softmax": "SoftmaxBackward0", "LogSoftmax": "LogSoftmaxBackward0",
     "CrossEntropyLoss": "NllLossBackward0", "NLLLoss": "NllLossBackward0", "MSELoss": "MseLossBackward0",
     "LeakyReLU": "LeakyReluBackward0", "Dropout": "MulBackward0", "MaxPool2d": "MaxPool2DWithIndicesBackward0",
+    "ConvTranspose1d": "ConvolutionBackward0", "ConvTranspose2d": "ConvolutionBackward0",
+    "ConvTranspose3d": "ConvolutionBackward0",
+    "Conv3d": "ConvolutionBackward0", "PixelShuffle": "PixelShuffleBackward0",
+    "PixelUnshuffle": "PixelUnshuffleBackward0", "AdaptiveMaxPool2d": "AdaptiveMaxPool2DBackward0",
+    "MaxPool3d": "MaxPool3DWithIndicesBackward0", "AvgPool3d": "AvgPool3DBackward0",
+    "MaxPool1d": "SqueezeBackward1", "AvgPool1d": "SqueezeBackward1", "AdaptiveMaxPool1d": "SqueezeBackward1",
+    "AdaptiveAvgPool1d": "SqueezeBackward1", "ZeroPad2d": "ConstantPadNdBackward0",
+    "ConstantPad2d": "ConstantPadNdBackward0", "ReflectionPad2d": "ReflectionPad2DBackward0",
+    "ReplicationPad2d": "ReplicationPad2DBackward0", "UpsamplingNearest2d": "UpsampleNearest2DBackward0",
+    "UpsamplingBilinear2d": "UpsampleBilinear2DBackward0",
 }
 
 #: Which gradient each backward edge of these ops carries, by input position.

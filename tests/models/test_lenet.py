@@ -41,6 +41,6 @@ def test_mlp_is_784_300_100_10():
 
 
 def test_unknown_model_names_the_choices():
-    with pytest.raises(ValueError, match="lenet.*lenet5.*mlp"):
-        get_model("resnet")
+    with pytest.raises(ValueError, match="lenet.*lenet5.*mlp.*resnet"):
+        get_model("vgg")
     assert isinstance(get_model("LeNet-5"), LeNet5)

@@ -37,7 +37,17 @@ from minigrad.nn.functional.activation import (  # noqa: F401
     threshold,
     threshold_,
 )
+from minigrad.nn.functional.adaptive_pooling import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+)
+from minigrad.nn.functional.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from minigrad.nn.functional.conv import conv1d, conv2d, conv_output_size, convolve2d  # noqa: F401
+from minigrad.nn.functional.conv3d import conv3d  # noqa: F401
+from minigrad.nn.functional.conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d  # noqa: F401
 from minigrad.nn.functional.distance import cosine_similarity, normalize, one_hot, pairwise_distance  # noqa: F401
 from minigrad.nn.functional.dropout import (  # noqa: F401
     alpha_dropout,
@@ -78,4 +88,22 @@ from minigrad.nn.functional.normalization import (  # noqa: F401
     rms_norm,
 )
 from minigrad.nn.functional.pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from minigrad.nn.functional.pooling3d import avg_pool3d, lp_pool3d, max_pool3d  # noqa: F401
+from minigrad.nn.functional.pooling_variants import (  # noqa: F401
+    avg_pool1d,
+    lp_pool1d,
+    lp_pool2d,
+    max_pool1d,
+    max_unpool1d,
+    max_unpool2d,
+    max_unpool3d,
+)
+from minigrad.nn.functional.upsampling import (  # noqa: F401
+    interpolate,
+    pixel_shuffle,
+    pixel_unshuffle,
+    upsample,
+    upsample_bilinear,
+    upsample_nearest,
+)
 from minigrad.ops.composite import pad  # noqa: F401  (F.pad: constant, reflect, replicate, circular)

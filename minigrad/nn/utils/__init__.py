@@ -1,5 +1,5 @@
 """Training utilities (``torch.nn.utils``): gradient clipping, parameters as one vector, and
-``rnn.pad_sequence``."""
+``rnn`` (``pad_sequence``, packed sequences)."""
 
 from minigrad.nn.utils import clip_grad, convert_parameters, rnn  # noqa: F401  (submodules, as in torch)
 from minigrad.nn.utils.clip_grad import (
