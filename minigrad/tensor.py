@@ -466,6 +466,19 @@ class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, Intero
         """Both operands of the binary op ``op`` in PyTorch's result dtype (``result_type``, the
         one place where promotion is decided; ``floating``: at least the default float, as for
         true division), after checking that their shapes broadcast."""
+        array = self._array
+        # The common cases, decided without the general promotion below (same result): with a
+        # float or complex tensor, a Python float or int keeps the tensor's dtype at any ndim
+        # (unless NumPy 1.x would widen a 0-d array, handled below), and so does a tensor of
+        # the same dtype. (Integer tensors take the general path: int / int is a float.)
+        if array.dtype.kind in "fc":
+            if type(other) is builtins.float or type(other) is builtins.int:
+                if array.ndim or not _widens_python_scalars(self.backend):
+                    return self, other
+            elif isinstance(other, Tensor) and other._array.dtype == array.dtype:
+                if other._array.shape != array.shape:
+                    broadcast_shapes(self.shape, other.shape, op)
+                return self, other
         other = self._operand(other)
         dtype = result_type(self, other)
         if floating:
@@ -1145,6 +1158,10 @@ def _refuse_bool(op: str, operand: Tensor, what: str, fix: str) -> None:
 def _refuse_bool_subtraction(tensor: Tensor, other: Any) -> None:
     """PyTorch refuses ``-`` as soon as one operand is a bool tensor or a Python bool (even
     ``float_tensor - True``), with its own wording for two bool tensors."""
+    if tensor._array.dtype.kind != "b" and type(other) is not builtins.bool and (
+        not isinstance(other, Tensor) or other._array.dtype.kind != "b"
+    ):
+        return  # no bool operand (every subtraction asks, so the common case returns first)
     bools = [isinstance(x, builtins.bool) or (isinstance(x, Tensor) and x.dtype.kind == "b") for x in (tensor, other)]
     if builtins.all(bools) and isinstance(other, Tensor):
         raise DTypeError(

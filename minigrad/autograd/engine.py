@@ -375,9 +375,10 @@ def _deliver(grad_value: Any, info: Any, node: Node) -> Any:
     tensor_type = _tensor_module().Tensor
     if not isinstance(grad_value, tensor_type):
         grad_value = tensor_type._make(node.backend.asarray(grad_value), node.backend)
-    if grad_value.shape != info.shape:
+    # The arrays' shape and dtype, compared as they are: no Size or dtype wrapper per node.
+    if grad_value._array.shape != info.shape:
         grad_value = grad_value.sum_to_size(info.shape)
-    if grad_value.dtype != info.dtype:
+    if grad_value._array.dtype != info.dtype:
         from minigrad.ops.shape import Cast
 
         # Cast directly, not with .to(): .to() turns a leaf into a new leaf, cutting the graph.
