@@ -185,6 +185,8 @@ class Function:
     takes_arrays: bool = False
     #: A view op's output shares its first input's storage (and so its version counter).
     is_view: bool = False
+    #: Whether the class overrides ``output_backend`` (set for each subclass).
+    _moves_data: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -192,6 +194,9 @@ class Function:
             cls.name = f"{cls.__module__}.{cls.__qualname__}"
         if cls.__module__ != __name__:  # base classes defined here (Primitive) are not ops
             REGISTRY[cls.name] = cls
+        # Decided once per class: a classmethod read gives a new bound method each time, so
+        # apply cannot tell by identity whether the class overrides output_backend.
+        cls._moves_data = cls.output_backend.__func__ is not Function.output_backend.__func__
 
     @staticmethod
     def forward(ctx: Node, *args: Any, **attrs: Any) -> Any:
@@ -254,7 +259,7 @@ class Function:
             raw_outputs = raw if isinstance(raw, tuple) else (raw,)
             arrays = tuple(o._array if isinstance(o, tensor_type) else o for o in raw_outputs)
 
-        out_backend = backend if cls.output_backend is Function.output_backend else cls.output_backend(backend, attrs)
+        out_backend = cls.output_backend(backend, attrs) if cls._moves_data else backend
         make = tensor_type._make
         if not record:
             outputs = [make(a, out_backend) for a in arrays]
