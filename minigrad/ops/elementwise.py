@@ -111,8 +111,15 @@ class Relu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        # PyTorch's threshold_backward passes the gradient where NOT out <= 0, so NaN passes too
-        return grad * _constant(ctx, ~(out._array <= 0))
+        # PyTorch's threshold_backward passes the gradient where NOT out <= 0, so NaN passes too.
+        # The negation is written into the comparison's own array (one mask, not two), except
+        # for 0-d outputs, where NumPy's comparison gives a scalar that cannot be written into.
+        mask = out._array <= 0
+        if mask.ndim:
+            ctx.xp.logical_not(mask, out=mask)
+        else:
+            mask = ~mask
+        return grad * _constant(ctx, mask)
 
 
 class Sigmoid(Primitive):
