@@ -137,7 +137,8 @@ class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, Intero
     # --- properties --------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self._array.shape)
+        # An array's shape is already a tuple of ints: no need for Size()'s per-size check.
+        return tuple.__new__(Size, self._array.shape)
 
     def size(self, dim: int | None = None) -> Any:
         """The shape as a :class:`minigrad.Size`, or the size of dimension ``dim`` as an int."""
