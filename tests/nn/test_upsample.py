@@ -201,3 +201,19 @@ def test_nearest_resizes_uint8_images_as_pytorch(torch):
         np.testing.assert_array_equal(out.numpy(), expected.numpy())
     with pytest.raises(NotImplementedError, match="is not implemented for .*int64"):
         F.interpolate(minigrad.tensor(image.astype(np.int64)), scale_factor=2)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 4), (1, 1, 2), (1, 1, 4, 4), (1, 1, 3, 5), (1, 1, 2, 3, 4)], ids=str)
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"])
+def test_axes_whose_size_does_not_change_follow_pytorch(torch, shape, mode):
+    """A scale factor that leaves a size unchanged (2 * 1.3 -> 2): PyTorch copies that axis in its
+    linear and 2-D nearest kernels, but indexes with 1 / scale in 1-D/3-D nearest and bicubic."""
+    spatial = len(shape) - 2
+    if {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode, spatial) != spatial:
+        return
+    x = np.random.default_rng(0).standard_normal(shape)
+    for factor in (1.1, 1.3, 1.05, 2.0, 0.9):
+        theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=factor, mode=mode).numpy()
+        ours = F.interpolate(minigrad.tensor(x), scale_factor=factor, mode=mode).numpy()
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, err_msg=f"{mode} x{factor}")

@@ -78,8 +78,11 @@ def interpolate(
         return adaptive_avg_pool_nd(input, out_size, "interpolate")
     out = input
     for axis, (n_in, n_out, scale) in enumerate(zip(in_size, out_size, scales), start=2):
-        # An axis whose size does not change is copied, in every mode (PyTorch's kernels do so).
-        if n_out != n_in:
+        # An axis whose size does not change is copied by PyTorch's linear and 2-D nearest
+        # kernels; its 1-D and 3-D nearest, nearest-exact and bicubic kernels still index with
+        # 1 / scale_factor when one was given (odd, but PyTorch's results).
+        rescaled = mode in ("nearest-exact", "bicubic") or (mode == "nearest" and input.ndim != 4)
+        if n_out != n_in or (scale is not None and rescaled):
             out = _resample_axis(out, axis, n_in, n_out, scale, mode, align_corners)
     return input.clone() if out is input else out
 
