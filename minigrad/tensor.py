@@ -773,6 +773,22 @@ class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, Intero
         merged = _product(self.shape[start : end + 1])
         return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1 :])
 
+    def ravel(self) -> Tensor:
+        """The elements as one dimension: a view where possible (as ``reshape(-1)``)."""
+        return self.reshape(-1)
+
+    def conj(self) -> Tensor:
+        """The complex conjugate; a real tensor is returned itself, as in PyTorch."""
+        if self.dtype.kind != "c":
+            return self
+        return Tensor._make(self._array.conj(), self.backend)
+
+    def resolve_conj(self) -> Tensor:
+        return self
+
+    def is_conj(self) -> builtins.bool:
+        return False
+
     def unflatten(self, dim: builtins.int, sizes: Sequence[builtins.int]) -> Tensor:
         dim = dim % self.ndim
         return self.reshape(self.shape[:dim] + tuple(sizes) + self.shape[dim + 1 :])

@@ -15,6 +15,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+from minigrad.errors import UnsupportedDTypeError
 from minigrad.ops import shape, strided
 from minigrad.ops.composite import dim_in_range
 
@@ -414,6 +415,10 @@ def diag(input, diagonal: int = 0):
 
 def trace(input):
     """The sum of a matrix's main diagonal (integers sum to int64, as PyTorch)."""
+    if input.dtype.kind == "b":
+        raise UnsupportedDTypeError(
+            "trace: \"trace\" not implemented for 'Bool' (as PyTorch); convert with .int() first"
+        )
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return strided.Diagonal.apply(input, offset=0, dim1=0, dim2=1).sum()

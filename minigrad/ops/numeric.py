@@ -208,9 +208,12 @@ def sinc(x: Any) -> Any:
     import math
 
     x = x._floating()
-    zero = x._array == 0
-    scaled = where(zero, 1.0, x) * math.pi
-    return where(zero, 1.0, scaled.sin() / scaled)
+    half = x.dtype.itemsize == 2  # PyTorch computes half precision in float32 (sin(pi * 1) is 0 there)
+    wide = x.float() if half else x
+    zero = wide._array == 0
+    scaled = where(zero, 1.0, wide) * math.pi
+    result = where(zero, 1.0, scaled.sin() / scaled)
+    return result.to(x.dtype) if half else result
 
 
 def fmax_fmin(a: Any, b: Any, op: str) -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minigrad.errors import DTypeError, UnsupportedDTypeError
 from minigrad.ops.composite import ValuesIndices, dim_in_range
 from minigrad.ops.gather_scatter import gather
 
@@ -57,6 +58,14 @@ def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = Fa
     return sort(input, dim, descending, stable=stable).indices
 
 
+def _no_bool_kernel(input, op: str, kernel: str) -> None:
+    """PyTorch has no bool kernel for these (NotImplementedError, its class)."""
+    if input.dtype.kind == "b":
+        raise UnsupportedDTypeError(
+            f"{op}: \"{kernel}\" not implemented for 'Bool' (as PyTorch); convert with .int() first"
+        )
+
+
 def msort(input):
     """``sort(input, dim=0).values``."""
     return sort(input, 0).values
@@ -65,6 +74,8 @@ def msort(input):
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The ``k`` largest (``largest=False``: smallest) elements along ``dim`` and their indices,
     in sorted order (also for ``sorted=False``, which lets PyTorch return any order)."""
+    if input.dtype.kind == "b":
+        raise DTypeError("topk: topk does not support bool dtypes on CPU (as PyTorch); convert with .int() first")
     dim = _dim(input, dim, "topk")
     size = input.shape[dim] if input.ndim else 1
     if not 0 <= k <= size:
@@ -78,6 +89,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
 
 def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     """The ``k``-th smallest element (1-based) along ``dim`` and its index."""
+    _no_bool_kernel(input, "kthvalue", "kthvalue_cpu")
     dim = _dim(input, dim, "kthvalue")
     size = input.shape[dim] if input.ndim else 1
     if not 1 <= k <= size:
@@ -128,6 +140,7 @@ def _spread_over_ties(input, position):
 def median(input, dim: Any = None, keepdim: bool = False):
     """No ``dim``: the lower median of all elements (0-d; NaN if any is NaN). With ``dim``:
     ``(values, indices)`` of the lower median along ``dim``."""
+    _no_bool_kernel(input, "median", "median_cpu" if dim is None else "median_out")
     if dim is None:
         return _spread_over_ties(input, _lower_median_position)
     dim = _dim(input, dim, "median")

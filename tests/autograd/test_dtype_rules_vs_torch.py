@@ -29,6 +29,8 @@ def outcome(compute, torch):
         result = compute()
     except Exception as error:  # noqa: BLE001  (the class is what is compared)
         return ("error", error)
+    if isinstance(result, tuple):  # (values, indices) and friends: the values
+        result = result[0]
     name = str(result.dtype).replace("torch.", "").replace("minigrad.", "")
     values = result.detach().numpy() if hasattr(result, "detach") else result.numpy()
     return ("ok", name, tuple(result.shape), np.asarray(values, dtype=np.float64))
@@ -112,3 +114,25 @@ def test_reductions_on_empty_and_0d_tensors_follow_pytorch(torch, op, shape):
 
                 assert_same(outcome(lambda: compute(minigrad), torch), outcome(lambda: compute(torch), torch),
                             f"{op}({dtype} {shape}, dim={dim}, keepdim={keepdim})")
+
+
+MORE_UNARY = {
+    name: () for name in [
+        "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "log2",
+        "log10", "log1p", "expm1", "exp2", "erf", "erfc", "erfinv", "sign", "sgn", "floor", "ceil", "round",
+        "trunc", "frac", "isnan", "isinf", "isfinite", "logical_not", "bitwise_not", "prod", "all", "any",
+        "norm", "sort", "argsort", "median", "unique", "tril", "triu", "count_nonzero", "nansum", "nanmean",
+        "signbit", "positive", "deg2rad", "rad2deg", "nonzero", "msort", "logit", "sinc", "fix", "nan_to_num",
+        "contiguous", "diag", "trace", "ravel", "conj", "mode",
+    ]
+} | {"cumsum": (0,), "cumprod": (0,), "logsumexp": (0,), "flip": ((0,),), "cummax": (0,), "cummin": (0,),
+     "logcumsumexp": (0,), "kthvalue": (1,), "topk": (1,), "float_power": (2,)}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("op", sorted(MORE_UNARY))
+def test_more_tensor_methods_follow_pytorch_dtype_rules(torch, op, dtype):
+    args = MORE_UNARY[op]
+    theirs = outcome(lambda: getattr(make(torch, A, dtype), op)(*args), torch)
+    ours = outcome(lambda: getattr(make(minigrad, A, dtype), op)(*args), torch)
+    assert_same(ours, theirs, f"{op}({dtype})")
