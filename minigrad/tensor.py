@@ -463,10 +463,13 @@ class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, Intero
             return other
         return Tensor(other, device=self.backend.name)
 
-    def _promoted(self, other: Any, op: str, floating: builtins.bool = False) -> tuple[Tensor, Any]:
+    def _promoted(self, other: Any, op: str, floating: builtins.bool = False,
+                  exact: builtins.bool = False) -> tuple[Tensor, Any]:
         """Both operands of the binary op ``op`` in PyTorch's result dtype (``result_type``, the
         one place where promotion is decided; ``floating``: at least the default float, as for
-        true division), after checking that their shapes broadcast."""
+        true division), after checking that their shapes broadcast. A bool mask meeting a
+        tensor of the result dtype is left uncast (NumPy computes ``x * mask`` in x's dtype)
+        unless ``exact``: ops that look at their operands' dtypes ask for both cast."""
         array = self._array
         # The common cases, decided without the general promotion below (same result): with a
         # float or complex tensor, a Python float or int keeps the tensor's dtype at any ndim
@@ -487,6 +490,8 @@ class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, Intero
         if isinstance(other, Tensor):
             if other.shape != self.shape:
                 broadcast_shapes(self.shape, other.shape, op)
+            if exact:
+                return self.to(dtype), other.to(dtype)
             return _cast_operand(self, dtype, other), _cast_operand(other, dtype, self)
         if dtype.kind in "iu" and type(other) is builtins.int and op != "pow":
             other = _wrapped_integer(other, dtype)

@@ -170,7 +170,7 @@ class MathMethods:
 
     def hypot(self, other: Any) -> Any:
         logic._other_as_tensor("hypot", other)
-        a, b = self._promoted(other, "hypot")
+        a, b = self._promoted(other, "hypot", exact=True)
         numeric.refuse_integers("hypot_cpu", a)
         return binary.Hypot.apply(a, b)
 

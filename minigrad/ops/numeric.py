@@ -65,7 +65,7 @@ def logaddexp(a: Any, b: Any) -> Any:
     from minigrad.ops.logic import _other_as_tensor
 
     _other_as_tensor("logaddexp", b)
-    a, b = a._promoted(b, "logaddexp")
+    a, b = a._promoted(b, "logaddexp", exact=True)
     refuse_integers("logaddexp_cpu", a)
     high, low = maximum(a, b), minimum(a, b)
     same_infinity = high.backend.xp.isinf(high._array) & (high._array == low._array)
@@ -175,7 +175,7 @@ def nan_to_num(x: Any, nan: float = 0.0, posinf: float | None = None, neginf: fl
 def copysign(a: Any, b: Any) -> Any:
     """``|a|`` with the sign of ``b`` (a sign bit: ``-0.0`` counts as negative). The gradient is
     +-1 in ``a`` (0 where ``a == 0``, as PyTorch) and 0 in ``b``."""
-    a, b = a._promoted(b, "copysign", floating=True)
+    a, b = a._promoted(b, "copysign", floating=True, exact=True)
     xp = a.backend.xp
     b_array = b._array if hasattr(b, "_array") else xp.asarray(b, dtype=a.dtype)
     flip = xp.signbit(a._array) != xp.signbit(b_array)
@@ -194,7 +194,7 @@ def xlogy(x: Any, y: Any) -> Any:
 
     if not isinstance(x, Tensor):  # xlogy(2, y): a number first, on y's device
         x = Tensor._make(y.backend.xp.asarray(x, dtype=floating_result(result_type(x, y))), y.backend)
-    x, y = x._promoted(y, "xlogy", floating=True)
+    x, y = x._promoted(y, "xlogy", floating=True, exact=True)
     if not isinstance(y, Tensor):
         y = Tensor._make(x.backend.xp.asarray(y, dtype=x.dtype), x.backend)
     flat = (x._array == 0) & (y._array <= 0)  # 0 * log(y <= 0): 0, with no slope in x

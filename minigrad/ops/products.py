@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from minigrad.errors import DTypeError, ShapeError
+from minigrad.errors import DTypeError, ShapeError, UnsupportedDTypeError
 from minigrad.ops.composite import dim_in_range
 
 
@@ -140,6 +140,15 @@ def cross(input, other, dim: int | None = None):
     if input.ndim != other.ndim:
         raise RuntimeError(
             f"linalg.cross: inputs must have the same number of dimensions, got {input.ndim} and {other.ndim}"
+        )
+    if input.dtype.kind == "b":
+        raise UnsupportedDTypeError(
+            "cross: \"cross\" not implemented for 'Bool' (as PyTorch); convert with .int() first"
+        )
+    if input.dtype != other.dtype:  # PyTorch does not promote here
+        raise DTypeError(
+            f"cross: expected both inputs to have the same dtype, but got {input.dtype} and {other.dtype}; "
+            f"convert one with .to({input.dtype})"
         )
     full = broadcast_shapes(input.shape, other.shape, "cross")
     if dim is None:

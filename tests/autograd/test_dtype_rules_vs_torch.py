@@ -136,3 +136,28 @@ def test_more_tensor_methods_follow_pytorch_dtype_rules(torch, op, dtype):
     theirs = outcome(lambda: getattr(make(torch, A, dtype), op)(*args), torch)
     ours = outcome(lambda: getattr(make(minigrad, A, dtype), op)(*args), torch)
     assert_same(ours, theirs, f"{op}({dtype})")
+
+
+MORE_BINARY = ["atan2", "fmod", "remainder", "floor_divide", "hypot", "logaddexp", "bitwise_and", "bitwise_or",
+               "bitwise_xor", "__xor__", "__lshift__", "__rshift__", "logical_and", "logical_or", "logical_xor",
+               "eq", "ne", "lt", "le", "gt", "ge", "isclose", "fmax", "fmin", "copysign", "xlogy", "heaviside",
+               "__floordiv__", "__mod__", "div", "true_divide", "mul", "add", "sub", "pow", "maximum", "minimum",
+               "dot", "outer", "cross", "kron", "mm"]
+
+
+@pytest.mark.parametrize("op", MORE_BINARY)
+def test_more_binary_methods_follow_pytorch_promotion_and_refusals(torch, op):
+    """Found by this table at merge time: hypot/logaddexp/copysign refused a bool tensor meeting a
+    float one (PyTorch promotes), xlogy(float16, bool) gave float32, cross promoted (PyTorch
+    requires equal dtypes)."""
+    for first, second in itertools.product(DTYPES, DTYPES):
+        def compute(library, first=first, second=second):
+            x, y = make(library, A, first), make(library, B, second)
+            if op == "dot":
+                x, y = x[0], y[0]
+            if op == "cross":
+                x, y = make(library, [[1, 2, 3]], first), make(library, [[3, 2, 1]], second)
+            return getattr(x, op)(y)
+
+        assert_same(outcome(lambda: compute(minigrad), torch), outcome(lambda: compute(torch), torch),
+                    f"{op}({first}, {second})")
