@@ -13,9 +13,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
 REQUIRE_ORACLES = os.environ.get("MINIGRAD_REQUIRE_ORACLES", "") not in ("", "0")
+
+# CI draws the same hypothesis examples on every run (a red CI is then reproducible, never a roll
+# of the dice); developers draw fresh ones each run, which is where new cases are found.
+# HYPOTHESIS_PROFILE=ci reproduces CI's examples locally, =dev forces fresh ones.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if REQUIRE_ORACLES else "dev"))
 
 
 def missing_oracle(reason: str) -> None:

@@ -165,7 +165,17 @@ case("atan2")(_binary(lambda a, b: minigrad.atan2(a, b), kind_b="nonzero"))
 case("hypot")(_binary(lambda a, b: minigrad.hypot(a, b), kind_b="nonzero"))
 case("fmod")(_binary(lambda a, b: minigrad.fmod(a, b), kind_b="nonzero"))
 case("remainder")(_binary(lambda a, b: a % b, kind_b="nonzero"))
-case("div_rounded")(_binary(lambda a, b: a * (a // b) + minigrad.div(a, b, rounding_mode="trunc"), kind_b="nonzero"))
+@case("div_rounded")
+def _div_rounded(draw):
+    # Rounded division is a step function of a / b: keep every quotient clear of the integer
+    # steps, or the finite differences straddle one (and see a jump, not a derivative).
+    shape_a, shape_b = draw(broadcast_pairs())
+    rng = draw(rngs)
+    b = leaf(rng, shape_b, "nonzero")
+    shape_ = np.broadcast_shapes(shape_a, shape_b)
+    quotient = rng.integers(-3, 3, shape_) + rng.uniform(0.2, 0.8, shape_)
+    a = minigrad.tensor(np.asarray(quotient * b.detach().numpy(), dtype=np.float64), requires_grad=True)
+    return (lambda a, b: a * (a // b) + minigrad.div(a, b, rounding_mode="trunc")), [a, b], {}
 
 
 @case("cumsum")
