@@ -223,7 +223,7 @@ def where(condition, a, b):
     """Differentiable in ``a`` and ``b``; scalars are accepted for either. The result has
     PyTorch's promoted dtype of ``a`` and ``b`` (``where(mask, int_tensor, 2.5)`` is float32)."""
     from minigrad import backends
-    from minigrad.tensor import Tensor, _cast_operand, broadcast_shapes
+    from minigrad.tensor import Tensor, _cast_operand, _widens_python_scalars, broadcast_shapes
 
     backend = condition.backend if isinstance(condition, Tensor) else None
     if isinstance(condition, Tensor):
@@ -235,6 +235,9 @@ def where(condition, a, b):
         a = Tensor._make(backend.xp.asarray(a, dtype=dtype), backend)
     a = _cast_operand(a, dtype, b) if isinstance(a, Tensor) else a
     b = _cast_operand(b, dtype, a) if isinstance(b, Tensor) else b
+    home = tensors[0].backend if tensors else backend
+    if _widens_python_scalars(home):  # NumPy 1.x: a Python number beside a 0-d array widens it
+        a, b = (home.xp.asarray(x, dtype=dtype) if not isinstance(x, Tensor) else x for x in (a, b))
     shapes = [condition.shape] + [x.shape for x in (a, b) if isinstance(x, Tensor)]
     if len(set(shapes)) > 1:
         broadcast_shapes(broadcast_shapes(shapes[0], shapes[1], "where"), shapes[-1], "where")

@@ -154,7 +154,8 @@ def count_nonzero(x: Any, dim: Any = None) -> Any:
     from minigrad.tensor import Tensor
 
     dims = reduction.normalize_dims(dim, x.ndim)
-    return Tensor._make(x.backend.xp.count_nonzero(x._array, axis=dims).astype("int64"), x.backend)
+    counts = x.backend.xp.asarray(x.backend.xp.count_nonzero(x._array, axis=dims))  # NumPy 1.x: an int
+    return Tensor._make(counts.astype("int64"), x.backend)
 
 
 # --- smaller elementwise composites ------------------------------------------------------------
