@@ -59,12 +59,16 @@ def test_a_pytorch_tutorial_runs_with_its_imports_renamed(torch, tmp_path, scrip
     ours = run(ported, tmp_path, "ours_" + script, *args)
     assert ours[-1] == theirs[-1] == "OK"
     if script == "polynomial_fits.py":
-        # the same steps are printed, and each fit ends with a loss of the same size as PyTorch's
-        for step in ("1999", "2999"):
-            mine, reference = numbers(ours, step), numbers(theirs, step)
-            assert len(mine) == len(reference) > 0
-            for a, b in zip(mine, reference):
-                assert a < 3 * b + 50, (step, mine, reference)
+        # The Legendre fit has no randomness: the same losses as PyTorch's to float32 rounding. The
+        # RMSprop fit starts from random weights but converges: within 50%. The dynamic net's
+        # random depth and weights make its loss vary 100x between seeds (under PyTorch too):
+        # it must fall.
+        mine, reference = numbers(ours, "1999"), numbers(theirs, "1999")
+        assert len(mine) == len(reference) == 3
+        assert abs(mine[0] - reference[0]) <= 1e-3 * reference[0], (mine, reference)
+        assert mine[1] < 1.5 * reference[1] + 1, (mine, reference)
+        dynamic = numbers(ours, "999")[-1], numbers(ours, "2999")[-1]
+        assert dynamic[1] < dynamic[0], dynamic
     if script == "what_is_torch_nn_really.py":
         mine, reference = numbers(ours, "1 "), numbers(theirs, "1 ")  # validation loss after epoch 2
         assert len(mine) == len(reference) == 1 and mine[0] < 1.5 * reference[0]
