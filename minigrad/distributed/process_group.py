@@ -87,8 +87,11 @@ def is_mpi_available() -> bool:
 
 def is_nccl_available() -> bool:
     """Whether CuPy with NCCL can be imported (says nothing about GPUs being present)."""
-    try:
-        from cupy.cuda import nccl
+    from minigrad.backends.cupy_backend import import_cupy
+    from minigrad.distributed.nccl_backend import import_nccl
+
+    try:  # CuPy comes through the backend, NCCL through the one helper that imports it
+        nccl = import_nccl(import_cupy())
     except Exception:  # a broken CuPy fails in many ways
         return False
     return bool(getattr(nccl, "available", True))
