@@ -60,13 +60,16 @@ def test_a_pytorch_tutorial_runs_with_its_imports_renamed(torch, tmp_path, scrip
     assert ours[-1] == theirs[-1] == "OK"
     if script == "polynomial_fits.py":
         # The Legendre fit has no randomness: the same losses as PyTorch's to float32 rounding. The
-        # RMSprop fit starts from random weights but converges: within 50%. The dynamic net's
-        # random depth and weights make its loss vary 100x between seeds (under PyTorch too):
-        # it must fall.
+        # RMSprop fit starts from random weights: its final loss is 8.9 for most seeds, but up to
+        # 84 under PyTorch (12 seeds) and 19 here (40 seeds), so it is only required to fall; its
+        # exact trajectory is pinned against torch in tests/optim. The dynamic net's random depth and
+        # weights make its loss vary 100x between seeds (under PyTorch too): it must fall.
         mine, reference = numbers(ours, "1999"), numbers(theirs, "1999")
         assert len(mine) == len(reference) == 3
         assert abs(mine[0] - reference[0]) <= 1e-3 * reference[0], (mine, reference)
-        assert mine[1] < 1.5 * reference[1] + 1, (mine, reference)
+        rmsprop = numbers(ours, "499")[1], mine[1]
+        # Predicting 0 everywhere scores sum(sin^2) = 1000: the fit must beat it.
+        assert rmsprop[1] < rmsprop[0] and rmsprop[1] < 1000, rmsprop
         dynamic = numbers(ours, "999")[-1], numbers(ours, "2999")[-1]
         assert dynamic[1] < dynamic[0], dynamic
     if script == "what_is_torch_nn_really.py":
