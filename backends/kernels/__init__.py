@@ -14,7 +14,7 @@ each of its internal paths, to the reference on every device.
 * :class:`~minigrad.backends.kernels.array_kernels.ArrayKernels`: written against the array
   module ``xp`` (NumPy or CuPy): shape-chosen convolution layouts, tiling max pooling.
 * :class:`~minigrad.backends.kernels.numba_kernels.NumbaKernels`: the CPU's, when numba is
-  installed (the ``fast`` extra): compiled loops run on every core.
+  installed (the ``fast`` extra): compiled loops for max pooling.
 """
 
 from __future__ import annotations

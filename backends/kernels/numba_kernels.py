@@ -1,13 +1,17 @@
-"""The CPU's compiled kernels (numba, the ``fast`` extra), run in parallel on every core.
+"""The CPU's compiled kernels (numba, the ``fast`` extra): loops NumPy has no single operation for.
 
-NumPy runs its copies and ufuncs on one core; OpenBLAS uses every core only inside GEMMs.
-These loops cover max pooling, where NumPy has no single operation, each parallel over the
-independent (image, channel) planes (``numba.prange``) so no two threads write the same number:
+They cover max pooling, one pass over each independent (image, channel) plane:
 
 * forward, for windows that do not tile the image: maxima and indices in one pass over each
   plane (tiling windows keep the NumPy kernel);
 * backward: the scatter of each window's gradient to its winner (overlapping windows add up,
-  in order, within their plane's thread) and its adjoint, the gather.
+  in order) and its adjoint, the gather.
+
+The loops are serial on purpose. Run in parallel (``prange``), numba's OpenMP pool and
+OpenBLAS's threads each spin while waiting for work; on a 2-core machine they took the cores
+from each other and a LeNet step ran 2-3x slower than with either one alone
+(``benchmarks/lenet_mnist.py``). OpenBLAS keeps the cores for the GEMMs, which is where the
+work is; these loops are memory-bound passes that gain little from a second thread.
 
 Everything else is the NumPy realisations' (``ArrayKernels``). numba is imported, and each
 loop compiled (then cached on disk), on first use, so importing minigrad stays light.
@@ -33,7 +37,7 @@ def compiles(dtype: Any) -> bool:
 
 
 class NumbaKernels(ArrayKernels):
-    """``ArrayKernels`` with max pooling as compiled parallel loops (CPU only)."""
+    """``ArrayKernels`` with max pooling as compiled loops (CPU only)."""
 
     name = "numba"
 
@@ -83,8 +87,7 @@ def _compiled() -> Any:
     """The loops, compiled by numba on first use (and cached on disk between runs)."""
     import numba
 
-    jit = numba.njit(parallel=True, cache=True, nogil=True)
-    prange = numba.prange
+    jit = numba.njit(cache=True, nogil=True)  # serial: see the module docstring
 
     # Each loop takes one-dimensional views of its plane first: numba then compiles the inner
     # loops to plain (vectorisable) runs over memory.
@@ -92,7 +95,7 @@ def _compiled() -> Any:
     def max_pool(planes, values, indices, kh, kw, sh, sw, dh, dw):
         w = planes.shape[2]
         ho, wo = values.shape[1], values.shape[2]
-        for p in prange(planes.shape[0]):
+        for p in range(planes.shape[0]):
             plane = planes[p]
             for y in range(ho):
                 best_row, where_row = values[p, y], indices[p, y]
@@ -114,14 +117,14 @@ def _compiled() -> Any:
 
     @jit
     def scatter(grad, indices, out):
-        for p in prange(grad.shape[0]):  # one plane per thread: overlapping windows add in order
+        for p in range(grad.shape[0]):  # overlapping windows add in order
             source, where, target = grad[p], indices[p], out[p]
             for k in range(source.shape[0]):
                 target[where[k]] += source[k]
 
     @jit
     def gather(x, indices, out):
-        for p in prange(x.shape[0]):
+        for p in range(x.shape[0]):
             source, where, target = x[p], indices[p], out[p]
             for k in range(where.shape[0]):
                 target[k] = source[where[k]]
