@@ -33,7 +33,16 @@ from typing import Any
 from minigrad.autograd import anomaly, grad_mode
 from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.autograd.hooks import RemovableHandle, add_hook
-from minigrad.autograd.saved import Role, TensorInfo, VersionCounter, input_role, output_role, resolve, unpack
+from minigrad.autograd.saved import (
+    Role,
+    SavedValue,
+    TensorInfo,
+    VersionCounter,
+    input_role,
+    output_role,
+    resolve,
+    unpack,
+)
 
 __all__ = ["Function", "Node", "Primitive", "TensorInfo", "VersionCounter", "once_differentiable", "primitives"]
 
@@ -215,8 +224,9 @@ class Function:
     @classmethod
     def apply(cls, *args: Any, **attrs: Any) -> Any:
         # This runs for every op (and for every op of every backward), so it is written for
-        # speed: one pass over the arguments, a Node of four attribute writes, and no grad-mode
-        # switch or device scope where none is needed.
+        # speed: one pass over the arguments (which also records the edges and input records
+        # when the op is recorded), a Node of four attribute writes, and no grad-mode switch or
+        # device scope where none is needed.
         tensor_type = _TENSOR or _tensor_class()
         backend, any_grad, needs, inputs = None, False, [], []
         for a in args:
@@ -225,8 +235,11 @@ class Function:
                     backend = a.backend
                 elif a.backend is not backend:
                     _tensor_module().common_backend([t for t in args if isinstance(t, tensor_type)], cls.name)
-                needs.append(a.requires_grad)
-                any_grad = any_grad or a.requires_grad
+                if a.requires_grad:
+                    needs.append(True)
+                    any_grad = True
+                else:
+                    needs.append(False)
                 inputs.append(a._array)
             else:
                 needs.append(False)
@@ -235,6 +248,20 @@ class Function:
             backend = _tensor_module().common_backend([], cls.name)
         record = any_grad and is_grad_enabled()
         ctx = Node(cls, backend, attrs, tuple(needs))
+        if record:  # the edges and input records, taken before forward (a dirty input changes)
+            edges, infos = [], []
+            for a, needed in zip(args, needs):
+                if isinstance(a, tensor_type):
+                    array = a._array
+                    infos.append(_info((array.shape, array.dtype, a.name)))
+                    if needed:
+                        source = a.grad_fn
+                        edges.append((a, 0) if source is None else (source, a._output_index))
+                    else:
+                        edges.append(None)
+                else:
+                    infos.append(None)
+                    edges.append(None)
 
         if cls.takes_arrays:  # raw arrays in, raw arrays out: nothing inside can record
             if backend.scoped:
@@ -242,7 +269,7 @@ class Function:
                     raw = cls.forward(ctx, *inputs, **attrs)
             else:
                 raw = cls.forward(ctx, *inputs, **attrs)
-            raw_outputs = raw if isinstance(raw, tuple) else (raw,)
+            raw_outputs = raw if type(raw) is tuple else (raw,)
             arrays = raw_outputs
         else:
             enabled = is_grad_enabled()
@@ -272,21 +299,14 @@ class Function:
         if cls.is_view and args and isinstance(args[0], tensor_type):
             outputs[0]._link_view(args[0], cls, attrs)
         if record:
-            edges, infos = [], []  # the edges and input records, in one pass over the arguments
-            for a, needed in zip(args, needs):
-                if isinstance(a, tensor_type):
-                    array = a._array
-                    infos.append(TensorInfo(array.shape, array.dtype, a.name))
-                    edges.append(_edge(a) if needed else None)
-                else:
-                    infos.append(None)
-                    edges.append(None)
             ctx.next_functions, ctx.inputs = tuple(edges), tuple(infos)
-            ctx.outputs = tuple([TensorInfo(o._array.shape, o._array.dtype) for o in outputs])
+            ctx.outputs = tuple([_info((o._array.shape, o._array.dtype, None)) for o in outputs])
             if ctx._to_save:
-                ctx._saved = tuple(
-                    resolve(cls, v, args, raw_outputs, outputs, tensor_type) for v in ctx._to_save
-                )
+                ctx._saved = tuple([
+                    _saved_role(v, args, outputs) if type(v) is Role
+                    else resolve(cls, v, args, raw_outputs, outputs, tensor_type)
+                    for v in ctx._to_save
+                ])
                 ctx._to_save = ()
             if anomaly.is_enabled():
                 ctx.forward_stack = traceback.format_stack()[:-1]
@@ -326,11 +346,22 @@ def _tensor_module() -> Any:
     return _TENSOR_MODULE
 
 
-def _edge(arg: Any) -> tuple:
-    """The edge to an input that requires grad: its node, or the leaf itself."""
-    if arg.grad_fn is not None:
-        return (arg.grad_fn, arg._output_index)
-    return (arg, 0)  # a leaf: its gradient accumulates into arg.grad
+def _info(fields: tuple) -> TensorInfo:
+    """A TensorInfo made without the namedtuple's Python-level constructor (apply's hot path)."""
+    return tuple.__new__(TensorInfo, fields)
+
+
+def _saved_role(role: Role, args: tuple, outputs: list) -> SavedValue:
+    """``save_for_backward``'s common case, a role (see :func:`saved.resolve` for the rest)."""
+    if role.kind == "input":
+        arg = args[role.index]
+        if isinstance(arg, _TENSOR):
+            return SavedValue("input", role.index, arg, arg._counter())
+        return SavedValue("constant", role.index, arg, None)  # a Python scalar operand
+    if role.kind == "output":
+        out = outputs[role.index]
+        return SavedValue("output", role.index, out._array, out._counter())
+    return SavedValue("constant", -1, role.value, None)
 
 
 def _adopt_dirty_inputs(ctx: Node, raw_outputs: tuple, outputs: list, record: bool) -> None:
