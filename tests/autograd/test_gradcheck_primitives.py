@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import minigrad
 from minigrad.autograd import gradcheck, primitives
 from minigrad.nn import functional as F
-from minigrad.ops import composite, shape
+from minigrad.ops import composite, elementwise, shape
 
 CORE_OP_MODULES = {
     "minigrad.ops.arithmetic", "minigrad.ops.elementwise", "minigrad.ops.reduction",
@@ -141,6 +141,19 @@ case("relu")(_unary(lambda a: a.relu(), "nonzero"))
 case("sigmoid")(_unary(lambda a: a.sigmoid()))
 case("tanh")(_unary(lambda a: a.tanh()))
 case("erf")(_unary(lambda a: a.erf()))
+
+
+def _same_shapes(operator, kind_b="any"):
+    def builder(draw):
+        rng, shape = draw(rngs), draw(shapes)
+        return operator, [leaf(rng, shape), leaf(rng, shape, kind_b)], {}
+
+    return builder
+
+
+# The fused backward ops (tanh's and ReLU's): differentiable again, in both inputs.
+case("tanh_backward")(_same_shapes(lambda g, out: elementwise.TanhBackward.apply(g, out)))
+case("threshold_backward")(_same_shapes(lambda g, out: elementwise.ThresholdBackward.apply(g, out), "nonzero"))
 case("log1p")(_unary(lambda a: a.log1p(), "positive"))
 case("expm1")(_unary(lambda a: a.expm1()))
 
