@@ -246,47 +246,61 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
         dependencies = _count_dependencies(visit)
         sinks.count_leaf_edges(visit)
         ready = [n for n in pending if n in visit and dependencies.get(n, 0) == 0]
+        checking = anomaly.is_enabled()
+        tensor_type = _tensor_module().Tensor
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
             if grads is not None:  # a node no gradient reached only releases its inputs
                 sinks.node_outputs(node, grads)
                 if node in runs:
-                    _run_node(node, grads, visit, sinks, pending, retain_graph)
+                    # One pass over the edges: deliver each wanted input gradient (summed back
+                    # to its input's shape and dtype by _deliver where they differ).
+                    wanted = _wanted(node, visit, sinks)
+                    input_grads = _call_backward(node, grads, wanted)
+                    if checking:
+                        anomaly.check_gradients(node, input_grads)
+                    if not retain_graph:
+                        node.free()
+                    for edge, needed, grad_value, info in zip(node.next_functions, wanted, input_grads, node.inputs):
+                        if not needed or grad_value is None:
+                            continue
+                        if (
+                            type(grad_value) is not tensor_type
+                            or grad_value._array.shape != info.shape
+                            or grad_value._array.dtype != info.dtype
+                        ):
+                            grad_value = _deliver(grad_value, info, node)
+                        source, index = edge
+                        if type(source) is Node:
+                            slots = pending.get(source)
+                            if slots is None:
+                                slots = pending[source] = [None] * len(source.outputs)
+                            current = slots[index]
+                            slots[index] = grad_value if current is None else current + grad_value
+                        else:
+                            sinks.leaf(source, grad_value)
             sinks.node_done(node)
             for edge in node.next_functions:
-                if edge is not None and isinstance(edge[0], Node) and edge[0] in visit:
+                if edge is not None and type(edge[0]) is Node and edge[0] in visit:
                     source = edge[0]
-                    dependencies[source] -= 1
-                    if dependencies[source] == 0:
+                    left = dependencies[source] - 1
+                    dependencies[source] = left
+                    if left == 0:
                         ready.append(source)
         sinks.finish()
 
 
-def _run_node(node: Node, grads: list, visit: Any, sinks: _Sinks, pending: dict, retain_graph: bool) -> None:
+def _wanted(node: Node, visit: Any, sinks: _Sinks) -> tuple:
+    """Which of ``node``'s inputs this walk needs a gradient for."""
     if sinks.all_leaves:  # every input that requires grad is wanted
-        wanted = node.needs_input_grad
-    else:
-        wanted = tuple(
-            edge is not None
-            and needed
-            and (edge[0] in visit if isinstance(edge[0], Node) else sinks.wants_leaf(edge[0]))
-            for edge, needed in zip(node.next_functions, node.needs_input_grad)
-        )
-    input_grads = _call_backward(node, grads, wanted)
-    if anomaly.is_enabled():
-        anomaly.check_gradients(node, input_grads)
-    if not retain_graph:
-        node.free()
-    for edge, needed, grad_value, info in zip(node.next_functions, wanted, input_grads, node.inputs):
-        if not needed or grad_value is None:
-            continue
-        grad_value = _deliver(grad_value, info, node)
-        source, index = edge
-        if isinstance(source, Node):
-            _add_pending(pending, source, index, grad_value)
-        else:
-            sinks.leaf(source, grad_value)
+        return node.needs_input_grad
+    return tuple(
+        edge is not None
+        and needed
+        and (edge[0] in visit if isinstance(edge[0], Node) else sinks.wants_leaf(edge[0]))
+        for edge, needed in zip(node.next_functions, node.needs_input_grad)
+    )
 
 
 def _plan(root_nodes: list, sinks: _Sinks) -> tuple:

@@ -10,6 +10,7 @@ launcher stop every rank and exit non-zero (mpi4py's ``python -m mpi4py`` does t
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 _previous_hook: Any = None
@@ -23,9 +24,17 @@ def install(rank: int, size: int) -> None:
     _previous_hook = sys.excepthook
 
     def abort_the_job(kind: type, error: BaseException, traceback: Any) -> None:
-        print(f"minigrad.distributed: rank {rank} of {size} raised {kind.__name__}; ending every rank "
-              "of the job (MPI_Abort). Its traceback:", file=sys.stderr, flush=True)
-        _previous_hook(kind, error, traceback)
+        # The message first and everything in one write: when several ranks fail at once, the
+        # launcher interleaves their output and may drop what a rank wrote just before the abort.
+        import traceback as tracebacks
+
+        text = "".join(tracebacks.format_exception(kind, error, traceback))
+        sys.stderr.write(f"minigrad.distributed: rank {rank} of {size} raised {kind.__name__}: {error}\n"
+                         f"Ending every rank of the job (MPI_Abort). Rank {rank}'s traceback:\n{text}")
+        sys.stderr.flush()
+        if _previous_hook is not sys.__excepthook__:  # a hook of the user's own still runs
+            _previous_hook(kind, error, traceback)
+        time.sleep(0.2)  # lets the launcher forward this rank's output before the abort
         abort(1)
 
     sys.excepthook = abort_the_job
