@@ -247,12 +247,14 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
         sinks.count_leaf_edges(visit)
         ready = [n for n in pending if n in visit and dependencies.get(n, 0) == 0]
         checking = anomaly.is_enabled()
+        watched_outputs = bool(sinks.outputs)  # non-leaf tensors asked for by inputs= or grad()
         tensor_type = _tensor_module().Tensor
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
             if grads is not None:  # a node no gradient reached only releases its inputs
-                sinks.node_outputs(node, grads)
+                if node.output_hooks or node.retained_outputs or watched_outputs:
+                    sinks.node_outputs(node, grads)
                 if node in runs:
                     # One pass over the edges: deliver each wanted input gradient (summed back
                     # to its input's shape and dtype by _deliver where they differ).
