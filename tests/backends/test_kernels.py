@@ -266,3 +266,13 @@ def test_cpu_kernels_can_be_chosen_and_the_reference_is_always_there(monkeypatch
         cpu_kernels("fortran")
     monkeypatch.setenv("MINIGRAD_KERNELS", "reference")
     assert type(cpu_kernels()) is Kernels
+
+
+@pytest.mark.skipif(not numba_kernels.available(), reason="numba is not installed (the fast extra)")
+def test_numbas_loops_start_no_thread_pool_of_their_own():
+    # Run in parallel, numba's OpenMP pool and OpenBLAS's threads spun against each other: a
+    # batch-16 LeNet step on 2 cores took 25 ms instead of 9 (benchmarks/lenet_mnist.py). The
+    # loops stay serial; OpenBLAS keeps the cores for the GEMMs.
+    loops = numba_kernels._compiled()
+    for loop in (loops.max_pool, loops.scatter, loops.gather):
+        assert not loop.targetoptions.get("parallel"), loop
