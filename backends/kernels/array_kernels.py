@@ -13,6 +13,7 @@ Convolution, chosen by shape among three layouts that compute the same cross-cor
 * **scatter** (:func:`correlate_by_scatter`, col2im), for a "full" convolution (the input
   gradient): one GEMM gives every input pixel's patch, one shifted add per kernel offset sums
   the patches; fewer numbers than the gather's columns when the output is the larger side.
+  Large batches run a block of images at a time.
 
 Max pooling over windows that tile the image: one pass per kernel tap over contiguous copies.
 
@@ -43,7 +44,8 @@ class ArrayKernels(Kernels):
     def conv2d(self, backend, x, weight, bias, stride, padding, dilation, groups, out_size):
         layout = self.conv2d_layout(x.shape, weight.shape, stride, padding, dilation, out_size, x.itemsize)
         if layout == "scatter":
-            out = correlate_by_scatter(backend, x, weight, padding, dilation, groups, out_size)
+            out = correlate_by_scatter(backend, x, weight, padding, dilation, groups, out_size,
+                                       self.scatter_block_bytes(x.shape, weight.shape, dilation, x.itemsize))
         elif layout == "channels_last":
             out = correlate_channels_last(backend, x, weight, stride, padding, dilation, groups, out_size,
                                           self.block_bytes)
@@ -80,6 +82,18 @@ class ArrayKernels(Kernels):
         if self.block_bytes is not None and n * c * kh * kw * ho * wo * itemsize > self.block_bytes:
             return "batch_major"  # columns larger than one block: copy them a block at a time
         return None
+
+    def scatter_block_bytes(self, x_shape, weight_shape, dilation, itemsize: int) -> int | None:
+        """The scatter's run of images (None: the whole batch at once). Patches of a batch of
+        up to 16 gather blocks (LeNet's conv2 at batch 64: 5.4 MB) went fastest in one run;
+        beyond that (batch 256: 21 MB) they fall out of cache, and runs of about 4 blocks won
+        (smaller runs make too many small GEMMs and adds)."""
+        if self.block_bytes is None:
+            return None
+        n, _, h, w = x_shape
+        out_channels, _, kh, kw = weight_shape
+        patches = n * out_channels * kh * kw * h * (w + dilation[1] * (kw - 1)) * itemsize
+        return None if patches <= 16 * self.block_bytes else 4 * self.block_bytes
 
     # --- max pooling over tiling windows ------------------------------------------------------
     def max_pool2d(self, backend, x, kernel_size, stride, dilation, out_size):
@@ -219,7 +233,25 @@ def correlate_channels_last(backend: Any, x, weight, stride, padding, dilation, 
     return xp.ascontiguousarray(out).reshape(n, out_channels, ho, wo)
 
 
-def correlate_by_scatter(backend: Any, x, weight, padding, dilation, groups, out_size):
+def correlate_by_scatter(backend: Any, x, weight, padding, dilation, groups, out_size,
+                         block_bytes: int | None = None):
+    """The scatter (:func:`scatter_images`) a run of images at a time, so that each run's
+    patches (``O/G * kh * kw`` numbers per input pixel) stay about ``block_bytes`` (None: all
+    images at once). Each image's numbers are the same in any run. Returns (N, O, Ho, Wo)."""
+    n, _, h, w = x.shape
+    out_channels, _, kh, kw = weight.shape
+    patch_bytes = out_channels * kh * kw * h * (w + dilation[1] * (kw - 1)) * x.itemsize
+    images = block_length(block_bytes, n, patch_bytes)
+    if images >= n:
+        return scatter_images(backend, x, weight, padding, dilation, groups, out_size)
+    out = backend.xp.empty((n, out_channels, *out_size), dtype=x.dtype)
+    for start in range(0, n, images):
+        out[start : start + images] = scatter_images(backend, x[start : start + images], weight, padding,
+                                                     dilation, groups, out_size)
+    return out
+
+
+def scatter_images(backend: Any, x, weight, padding, dilation, groups, out_size):
     """Scatter (transposed, col2im) for a stride-1 cross-correlation padded by at most
     ``d * (k - 1)`` (a full convolution, or less).
 

@@ -126,10 +126,10 @@ def test_channels_last_gather_equals_the_reference(backend, problem, block_bytes
 
 
 @SETTINGS
-@given(problem=conv_problems(full=True))
-def test_scatter_equals_the_reference(backend, problem):
+@given(problem=conv_problems(full=True), block_bytes=st.sampled_from(BLOCKS))
+def test_scatter_equals_the_reference(backend, problem, block_bytes):
     x, weight, bias, stride, padding, dilation, groups, out_size = device_problem(backend, problem)
-    out = array_kernels.correlate_by_scatter(backend, x, weight, padding, dilation, groups, out_size)
+    out = array_kernels.correlate_by_scatter(backend, x, weight, padding, dilation, groups, out_size, block_bytes)
     expected = reference_conv(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
     out = host(backend, out) + host(backend, bias).reshape(-1, 1, 1)
     numpy.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-10)
