@@ -57,6 +57,11 @@ class Kernels:
         """``x`` (N, C, H, W) read at each window's flat index: (N, C, Ho, Wo), or None."""
         return None
 
+    def threshold_backward(self, backend: Any, grad: Any, mask: Any) -> Any:
+        """ReLU's backward: ``grad`` where ``mask``, else 0 (a select: never NaN where
+        ``mask`` is False), or None."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 

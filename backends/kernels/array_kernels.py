@@ -95,6 +95,18 @@ class ArrayKernels(Kernels):
         patches = n * out_channels * kh * kw * h * (w + dilation[1] * (kw - 1)) * itemsize
         return None if patches <= 16 * self.block_bytes else 4 * self.block_bytes
 
+    # --- ReLU's backward -----------------------------------------------------------------------
+    def threshold_backward(self, backend, grad, mask):
+        if backend.type != "cpu" or not grad.ndim:
+            return None  # a GPU selects at full speed, and looking for a NaN would sync it
+        # NumPy's select runs ~10x slower than the product; the product differs from the
+        # select only where a NaN appears (inf or NaN times False), so it is fixed up only
+        # then (min() propagates NaN and reads the array once).
+        result = grad * mask
+        if result.dtype.kind == "f" and result.size and backend.xp.isnan(result.min()):
+            result[~mask] = 0
+        return result
+
     # --- max pooling over tiling windows ------------------------------------------------------
     def max_pool2d(self, backend, x, kernel_size, stride, dilation, out_size):
         if not is_tiling(kernel_size, stride, (0, 0), dilation):

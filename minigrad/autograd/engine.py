@@ -247,14 +247,12 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
         sinks.count_leaf_edges(visit)
         ready = [n for n in pending if n in visit and dependencies.get(n, 0) == 0]
         checking = anomaly.is_enabled()
-        watched_outputs = bool(sinks.outputs)  # non-leaf tensors asked for by inputs= or grad()
         tensor_type = _tensor_module().Tensor
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
             if grads is not None:  # a node no gradient reached only releases its inputs
-                if node.output_hooks or node.retained_outputs or watched_outputs:
-                    sinks.node_outputs(node, grads)
+                sinks.node_outputs(node, grads)
                 if node in runs:
                     # One pass over the edges: deliver each wanted input gradient (summed back
                     # to its input's shape and dtype by _deliver where they differ).
@@ -275,11 +273,7 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
                             grad_value = _deliver(grad_value, info, node)
                         source, index = edge
                         if type(source) is Node:
-                            slots = pending.get(source)
-                            if slots is None:
-                                slots = pending[source] = [None] * len(source.outputs)
-                            current = slots[index]
-                            slots[index] = grad_value if current is None else current + grad_value
+                            _add_pending(pending, source, index, grad_value)
                         else:
                             sinks.leaf(source, grad_value)
             sinks.node_done(node)

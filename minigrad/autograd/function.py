@@ -35,12 +35,12 @@ from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.autograd.hooks import RemovableHandle, add_hook
 from minigrad.autograd.saved import (
     Role,
-    SavedValue,
     TensorInfo,
     VersionCounter,
     input_role,
     output_role,
     resolve,
+    resolve_role,
     unpack,
 )
 
@@ -303,7 +303,7 @@ class Function:
             ctx.outputs = tuple([_info((o._array.shape, o._array.dtype, None)) for o in outputs])
             if ctx._to_save:
                 ctx._saved = tuple([
-                    _saved_role(v, args, outputs) if type(v) is Role
+                    resolve_role(v, args, outputs, tensor_type) if type(v) is Role
                     else resolve(cls, v, args, raw_outputs, outputs, tensor_type)
                     for v in ctx._to_save
                 ])
@@ -349,19 +349,6 @@ def _tensor_module() -> Any:
 def _info(fields: tuple) -> TensorInfo:
     """A TensorInfo made without the namedtuple's Python-level constructor (apply's hot path)."""
     return tuple.__new__(TensorInfo, fields)
-
-
-def _saved_role(role: Role, args: tuple, outputs: list) -> SavedValue:
-    """``save_for_backward``'s common case, a role (see :func:`saved.resolve` for the rest)."""
-    if role.kind == "input":
-        arg = args[role.index]
-        if isinstance(arg, _TENSOR):
-            return SavedValue("input", role.index, arg, arg._counter())
-        return SavedValue("constant", role.index, arg, None)  # a Python scalar operand
-    if role.kind == "output":
-        out = outputs[role.index]
-        return SavedValue("output", role.index, out._array, out._counter())
-    return SavedValue("constant", -1, role.value, None)
 
 
 def _adopt_dirty_inputs(ctx: Node, raw_outputs: tuple, outputs: list, record: bool) -> None:

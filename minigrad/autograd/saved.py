@@ -95,15 +95,7 @@ def resolve(
     if value is None:
         return None
     if isinstance(value, Role):
-        if value.kind == "input":
-            arg = args[value.index]
-            if not isinstance(arg, tensor_type):
-                return SavedValue("constant", value.index, arg, None)  # a Python scalar operand
-            return SavedValue("input", value.index, arg, arg._counter())
-        if value.kind == "output":
-            out = outputs[value.index]
-            return SavedValue("output", value.index, out._array, out._counter())
-        return SavedValue("constant", -1, value.value, None)
+        return resolve_role(value, args, outputs, tensor_type)
     if isinstance(value, tensor_type) and not cls.takes_arrays:
         for index, arg in enumerate(args):
             if value is arg:
@@ -121,3 +113,17 @@ def resolve(
         "ctx.input(i), ctx.output(i) or ctx.constant(value)"
         + ("" if cls.takes_arrays else " (or pass the input or output Tensor itself)")
     )
+
+
+def resolve_role(role: Role, args: tuple, outputs: Any, tensor_type: type) -> SavedValue:
+    """A ``ctx.input(i)``, ``ctx.output(i)`` or ``ctx.constant(v)`` as a :class:`SavedValue`
+    (the common case of :func:`resolve`, which ``Function.apply`` calls directly)."""
+    if role.kind == "input":
+        arg = args[role.index]
+        if not isinstance(arg, tensor_type):
+            return SavedValue("constant", role.index, arg, None)  # a Python scalar operand
+        return SavedValue("input", role.index, arg, arg._counter())
+    if role.kind == "output":
+        out = outputs[role.index]
+        return SavedValue("output", role.index, out._array, out._counter())
+    return SavedValue("constant", -1, role.value, None)

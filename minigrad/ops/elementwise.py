@@ -132,15 +132,10 @@ class ThresholdBackward(Primitive):
             ctx.xp.logical_not(mask, out=mask)
         else:
             mask = ~mask
-        if ctx.backend.type != "cpu":  # a GPU selects at full speed, and must not sync to look
-            return ctx.xp.where(mask, grad, grad.dtype.type(0))
-        result = grad * mask
-        # PyTorch selects, so an inf or NaN gradient at a dead unit gives 0, where a product gives
-        # NaN. NumPy's select runs ~10x slower than the product: on the host the product is fixed
-        # up only where a NaN is there (min() propagates NaN and reads the array once).
-        if result.dtype.kind == "f" and result.size and ctx.xp.isnan(result.min()):
-            result[~mask] = 0
-        return result
+        # PyTorch selects (an inf or NaN gradient at a dead unit gives 0, where a product
+        # gives NaN); a backend may realise the select faster (backends/kernels).
+        fast = ctx.backend.kernels.threshold_backward(ctx.backend, grad, mask)
+        return ctx.xp.where(mask, grad, grad.dtype.type(0)) if fast is None else fast
 
     @staticmethod
     def backward(ctx, gradgrad):

@@ -276,3 +276,25 @@ def test_numbas_loops_start_no_thread_pool_of_their_own():
     loops = numba_kernels._compiled()
     for loop in (loops.max_pool, loops.scatter, loops.gather):
         assert not loop.targetoptions.get("parallel"), loop
+
+
+@pytest.mark.parametrize("shape", [(), (7,), (3, 4, 5)])
+def test_threshold_backward_equals_the_select(backend, kernels, shape):
+    """ReLU's backward: ``grad`` where the mask holds, else 0 — also for inf and NaN gradients,
+    which a product would turn into NaN at masked-out places."""
+    rng = numpy.random.default_rng(0)
+    size = int(numpy.prod(shape))
+    grad = rng.standard_normal(size)
+    grad[: min(size, 4)] = [numpy.inf, -numpy.inf, numpy.nan, 0.0][: min(size, 4)]
+    grad = grad.reshape(shape).astype(numpy.float32)
+    mask = rng.random(shape) < 0.5
+    if shape == ():
+        grad, mask = numpy.array(numpy.inf, dtype=numpy.float32), numpy.array(False)
+    expected = numpy.where(mask, grad, numpy.float32(0))
+    out = kernels.threshold_backward(backend, on(backend, grad), on(backend, mask))
+    if out is None:  # no fast realisation: the op's reference (the select) runs. Only these:
+        assert backend.type != "cpu" or shape == () or not isinstance(kernels, ArrayKernels)
+        return
+    out = host(backend, out)
+    assert out.dtype == expected.dtype
+    numpy.testing.assert_array_equal(out, expected)
