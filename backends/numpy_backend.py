@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy
 from minigrad.backends.base import Backend
+from minigrad.backends.host_memory import tune_malloc_for_arrays
 from minigrad.backends.kernels import cpu_kernels
 
 
@@ -17,6 +18,7 @@ class NumpyBackend(Backend):
     def __init__(self) -> None:
         self.generator = numpy.random.default_rng()
         self.kernels = cpu_kernels()  # numba's where it is installed, else NumPy's
+        self.malloc_tuned = tune_malloc_for_arrays()  # reuse array buffers (see host_memory)
 
     def asarray(self, data: Any, dtype: Any = None) -> numpy.ndarray:
         if hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):
