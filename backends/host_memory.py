@@ -46,10 +46,11 @@ def _tune() -> bool:
         return False
     try:
         libc = ctypes.CDLL(None)  # the C library this process already runs on
-        libc.gnu_get_libc_version  # glibc's own symbol: musl and others have other mallocs
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+    except OSError:
         return False
+    if not hasattr(libc, "gnu_get_libc_version") or not hasattr(libc, "mallopt"):
+        return False  # glibc's own symbol: musl and others have other mallocs
+    mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     # mallopt returns 1 on success. Fixing either limit turns off glibc's adaptation of both.
     return bool(mallopt(_M_MMAP_THRESHOLD, HEAP_ARRAY_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD, KEPT_FREE_BYTES))

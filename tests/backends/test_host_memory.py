@@ -37,10 +37,9 @@ def _is_glibc_linux() -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        ctypes.CDLL(None).gnu_get_libc_version  # noqa: B018 (the lookup is the test)
-    except (OSError, AttributeError):
+        return hasattr(ctypes.CDLL(None), "gnu_get_libc_version")
+    except OSError:
         return False
-    return True
 
 
 def _run(tuning: str) -> tuple[bool, float]:
