@@ -1,6 +1,11 @@
 """The CPU's compiled kernels (numba, the ``fast`` extra): loops NumPy has no single operation for.
 
-They cover max pooling, one pass over each independent (image, channel) plane:
+Convolution from a single input channel (LeNet's first layer), where the im2col columns would
+be ``kh * kw`` copies of the input for a GEMM with a handful of rows: direct loops for the
+forward (:func:`correlate_one_channel`) and for its weight gradient, the correlation with a
+kernel larger than its output (:func:`correlate_with_large_kernel`).
+
+Max pooling, one pass over each independent (image, channel) plane:
 
 * forward, for windows that do not tile the image: maxima and indices in one pass over each
   plane (tiling windows keep the NumPy kernel);
@@ -37,9 +42,16 @@ def compiles(dtype: Any) -> bool:
 
 
 class NumbaKernels(ArrayKernels):
-    """``ArrayKernels`` with max pooling as compiled loops (CPU only)."""
+    """``ArrayKernels`` with single-channel convolution and max pooling as compiled loops (CPU only)."""
 
     name = "numba"
+
+    def conv2d(self, backend, x, weight, bias, stride, padding, dilation, groups, out_size):
+        if is_one_channel(x, weight, stride, groups):
+            return correlate_one_channel(backend, x, weight, bias, padding, dilation, out_size)
+        if is_one_channel_weight_gradient(x, weight, stride, dilation, groups, out_size):
+            return correlate_with_large_kernel(backend, x, weight, bias, padding, out_size)
+        return super().conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
 
     def max_pool2d(self, backend, x, kernel_size, stride, dilation, out_size):
         found = super().max_pool2d(backend, x, kernel_size, stride, dilation, out_size)  # tiling windows
@@ -80,6 +92,78 @@ class NumbaKernels(ArrayKernels):
             out.reshape(n * c, -1),
         )
         return out
+
+
+#: The direct loop's domain: up to this many output channels (beyond, the GEMM's im2col copy is
+#: shared by enough kernels to pay for itself).
+ONE_CHANNEL_MAX_OUTPUTS = 8
+
+
+def is_one_channel(x, weight, stride, groups: int) -> bool:
+    """A stride-1 correlation of one input channel into a few output channels, in float32/64."""
+    return (groups == 1 and weight.shape[1] == 1 and weight.shape[0] <= ONE_CHANNEL_MAX_OUTPUTS
+            and tuple(stride) == (1, 1) and x.dtype.char in "fd" and weight.dtype == x.dtype)
+
+
+def correlate_one_channel(backend: Any, x, weight, bias, padding, dilation, out_size):
+    """The cross-correlation of one input channel, with no im2col copy: every output channel is
+    the sum over kernel taps of a tap weight times a shifted run of the zero-padded image.
+
+    The image is flattened with "wide rows" (see ``array_kernels.wide_windows``): tap ``(i, j)``
+    of the output's wide rows is the one contiguous run from ``i*dh*Wp + j*dw`` on, so each tap
+    is one multiply-add over ``Ho * Wp`` numbers; the ``Wp - Wo`` extra values of each wide row
+    are dropped at the end. Returns (N, O, Ho, Wo), plus ``bias`` unless it is None.
+    """
+    xp = backend.xp
+    n, _, h, w = x.shape
+    out_channels, _, kh, kw = weight.shape
+    (ph, pw), (dh, dw), (ho, wo) = padding, dilation, out_size
+    height, width = h + 2 * ph, w + 2 * pw
+    # Room after the last row for the last tap's run to read on into (zeros, never kept).
+    planes = xp.zeros((n, height * width + dw * (kw - 1)), dtype=x.dtype)
+    planes[:, : height * width].reshape(n, height, width)[:, ph : ph + h, pw : pw + w] = x[:, 0]
+    offsets = xp.array([i * dh * width + j * dw for i in range(kh) for j in range(kw)], dtype=xp.int64)
+    start = xp.zeros(out_channels, dtype=x.dtype) if bias is None else bias.astype(x.dtype, copy=False)
+    wide = xp.empty((n, out_channels, ho * width), dtype=x.dtype)
+    _compiled().correlate_one_channel(planes, weight.reshape(out_channels, kh * kw), start, offsets, wide)
+    return xp.ascontiguousarray(wide.reshape(n, out_channels, ho, width)[..., :wo])
+
+
+def is_one_channel_weight_gradient(x, weight, stride, dilation, groups: int, out_size) -> bool:
+    """The weight gradient of a stride-1 :func:`is_one_channel` convolution, as ``ops/conv.py``
+    asks for it: one "image" (the input channel) correlated, over the batch as channels, with a
+    kernel larger than its output (the upstream gradient of up to 8 channels)."""
+    return (groups == 1 and x.shape[0] == 1 and weight.shape[0] <= ONE_CHANNEL_MAX_OUTPUTS
+            and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1) and weight.shape[3] > out_size[1]
+            and x.dtype.char in "fd" and weight.dtype == x.dtype)
+
+
+def correlate_with_large_kernel(backend: Any, x, weight, bias, padding, out_size):
+    """A stride-1, undilated cross-correlation whose kernel is larger than its output, as dot
+    products: ``out[b, o, i, j]`` is the dot of the kernel ``weight[o]`` with the window of the
+    padded ``x[b]`` at ``(i, j)``, over every channel.
+
+    With the kernel's rows widened by zeros to the padded image's width ``Wp``, a window is one
+    contiguous run of the flattened image from ``i * Wp + j`` on (the zeros cancel what a row
+    reads past its end). Returns (B, O, Ho, Wo), plus ``bias`` unless it is None.
+    """
+    xp = backend.xp
+    b, c, h, w = x.shape
+    out_channels, _, kh, kw = weight.shape
+    (ph, pw), (ho, wo) = padding, out_size
+    height, width = h + 2 * ph, w + 2 * pw
+    planes = xp.zeros((b, c, height * width), dtype=x.dtype)
+    planes.reshape(b, c, height, width)[:, :, ph : ph + h, pw : pw + w] = x
+    kernels = xp.zeros((out_channels, c, kh * width), dtype=x.dtype)
+    kernels.reshape(out_channels, c, kh, width)[..., :kw] = weight
+    run = (kh - 1) * width + kw  # past the last kernel row's own kw numbers, only zeros
+    offsets = xp.array([i * width + j for i in range(ho) for j in range(wo)], dtype=xp.int64)
+    out = xp.zeros((b, out_channels, ho * wo), dtype=x.dtype)  # the loop starts its sums from these
+    _compiled().dot_windows(planes, kernels, run, offsets, out)  # contiguous: the loop vectorises
+    out = out.reshape(b, out_channels, ho, wo)
+    if bias is not None:
+        out += bias.reshape(-1, 1, 1)
+    return out
 
 
 @cache
@@ -129,9 +213,58 @@ def _compiled() -> Any:
             for k in range(where.shape[0]):
                 target[k] = source[where[k]]
 
-    return _Loops(max_pool, scatter, gather)
+    @jit
+    def correlate_one_channel(planes, taps, start, offsets, out):
+        # Two output channels per pass over the image: each shifted run is read once for both.
+        out_channels, run = taps.shape[0], out.shape[2]
+        for p in range(planes.shape[0]):
+            plane = planes[p]
+            for o in range(0, out_channels - 1, 2):
+                first_row, second_row = out[p, o], out[p, o + 1]
+                for k in range(run):
+                    first_row[k] = start[o]
+                    second_row[k] = start[o + 1]
+                for t in range(offsets.shape[0]):
+                    shifted = plane[offsets[t] : offsets[t] + run]  # a slice: vectorisable run
+                    first_tap, second_tap = taps[o, t], taps[o + 1, t]
+                    for k in range(run):
+                        value = shifted[k]
+                        first_row[k] += first_tap * value
+                        second_row[k] += second_tap * value
+            if out_channels % 2:  # the odd last channel on its own
+                last, row = out_channels - 1, out[p, out_channels - 1]
+                for k in range(run):
+                    row[k] = start[last]
+                for t in range(offsets.shape[0]):
+                    shifted = plane[offsets[t] : offsets[t] + run]
+                    tap = taps[last, t]
+                    for k in range(run):
+                        row[k] += tap * shifted[k]
+
+    # Sums in any order (reassociated, so that the dot products vectorise); no other fast-math
+    # licence: NaN and inf propagate as in the reference.
+    @numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+    def dot_windows(planes, kernels, run, offsets, out):
+        out_channels, channels = kernels.shape[0], kernels.shape[1]
+        for p in range(planes.shape[0]):
+            for o in range(0, out_channels, 2):
+                second = min(o + 1, out_channels - 1)  # an odd last channel: computed twice
+                for t in range(offsets.shape[0]):
+                    first_sum = second_sum = out[p, o, t]  # zeros, in the arrays' dtype
+                    for c in range(channels):
+                        window = planes[p, c, offsets[t] : offsets[t] + run]
+                        first, other = kernels[o, c, :run], kernels[second, c, :run]
+                        for k in range(run):
+                            value = window[k]
+                            first_sum += first[k] * value
+                            second_sum += other[k] * value
+                    out[p, o, t] = first_sum
+                    out[p, second, t] = second_sum
+
+    return _Loops(max_pool, scatter, gather, correlate_one_channel, dot_windows)
 
 
 class _Loops:
-    def __init__(self, max_pool, scatter, gather) -> None:
+    def __init__(self, max_pool, scatter, gather, correlate_one_channel, dot_windows) -> None:
         self.max_pool, self.scatter, self.gather = max_pool, scatter, gather
+        self.correlate_one_channel, self.dot_windows = correlate_one_channel, dot_windows

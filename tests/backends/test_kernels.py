@@ -147,6 +147,106 @@ def test_the_kernels_choice_equals_the_reference(backend, kernels, problem, bloc
     numpy.testing.assert_allclose(host(backend, out), expected, rtol=1e-10, atol=1e-10)
 
 
+@st.composite
+def one_channel_problems(draw):
+    """The numba direct loop's domain: one input channel, stride 1, up to 8 output channels."""
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    h, w = draw(st.integers(1, 12)), draw(st.integers(1, 12))
+    out_size = tuple(conv_ops.output_size(*args) for args in zip((h, w), (kh, kw), (1, 1), padding, dilation))
+    assume(min(out_size) >= 1)
+    rng = numpy.random.default_rng(draw(st.integers(0, 2**16)))
+    x = rng.standard_normal((draw(st.integers(1, 4)), 1, h, w))
+    out_channels = draw(st.integers(1, numba_kernels.ONE_CHANNEL_MAX_OUTPUTS))  # odd counts too
+    weight = rng.standard_normal((out_channels, 1, kh, kw))
+    bias = rng.standard_normal(out_channels) if draw(st.booleans()) else None
+    return x, weight, bias, (1, 1), padding, dilation, 1, out_size
+
+
+@pytest.mark.skipif(not numba_kernels.available(), reason="numba is not installed (the fast extra)")
+@SETTINGS
+@given(problem=one_channel_problems(), dtype=st.sampled_from(["float64", "float32"]))
+def test_numbas_one_channel_correlation_equals_the_reference(problem, dtype):
+    backend, kernels = backends.get("cpu"), numba_kernels.NumbaKernels()
+    x, weight, bias, stride, padding, dilation, groups, out_size = problem
+    x, weight = x.astype(dtype), weight.astype(dtype)
+    bias = None if bias is None else bias.astype(dtype)
+    assert numba_kernels.is_one_channel(x, weight, stride, groups)
+    before = x.copy()
+    out = kernels.conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
+    expected = conv_ops.correlate(backend, x, weight, stride, padding, dilation, groups, out_size)
+    if bias is not None:
+        expected = expected + bias.reshape(-1, 1, 1)
+    assert out.dtype == x.dtype and out.shape == expected.shape and out.flags.c_contiguous
+    tolerance = 1e-10 if dtype == "float64" else 1e-5
+    numpy.testing.assert_allclose(out, expected, rtol=tolerance, atol=tolerance)
+    numpy.testing.assert_array_equal(x, before)  # the input is read, never written
+
+
+@st.composite
+def large_kernel_problems(draw):
+    """Correlations with a kernel larger than the output (weight gradients), stride 1."""
+    b, c, out_channels = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 8))
+    h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    kh, kw = draw(st.integers(1, h + 2 * padding[0])), draw(st.integers(1, w + 2 * padding[1]))
+    out_size = (h + 2 * padding[0] - kh + 1, w + 2 * padding[1] - kw + 1)
+    rng = numpy.random.default_rng(draw(st.integers(0, 2**16)))
+    bias = rng.standard_normal(out_channels) if draw(st.booleans()) else None
+    return (rng.standard_normal((b, c, h, w)), rng.standard_normal((out_channels, c, kh, kw)), bias,
+            (1, 1), padding, (1, 1), 1, out_size)
+
+
+@pytest.mark.skipif(not numba_kernels.available(), reason="numba is not installed (the fast extra)")
+@SETTINGS
+@given(problem=large_kernel_problems(), dtype=st.sampled_from(["float64", "float32"]))
+def test_numbas_large_kernel_correlation_equals_the_reference(problem, dtype):
+    backend = backends.get("cpu")
+    x, weight, bias, stride, padding, dilation, groups, out_size = problem
+    x, weight = x.astype(dtype), weight.astype(dtype)
+    bias = None if bias is None else bias.astype(dtype)
+    before = (x.copy(), weight.copy())
+    out = numba_kernels.correlate_with_large_kernel(backend, x, weight, bias, padding, out_size)
+    expected = conv_ops.correlate(backend, x, weight, stride, padding, dilation, groups, out_size)
+    if bias is not None:
+        expected = expected + bias.reshape(-1, 1, 1)
+    assert out.dtype == x.dtype and out.shape == expected.shape
+    tolerance = 1e-10 if dtype == "float64" else 1e-4
+    numpy.testing.assert_allclose(out, expected, rtol=tolerance, atol=tolerance)
+    numpy.testing.assert_array_equal(x, before[0])
+    numpy.testing.assert_array_equal(weight, before[1])
+
+
+@pytest.mark.skipif(not numba_kernels.available(), reason="numba is not installed (the fast extra)")
+def test_numbas_large_kernel_loop_propagates_nan_and_inf():
+    backend = backends.get("cpu")
+    x, weight = numpy.ones((1, 2, 4, 4)), numpy.ones((3, 2, 3, 3))
+    x[0, 1, 0, 0], weight[2, 0, 2, 2] = numpy.nan, numpy.inf
+    out = numba_kernels.correlate_with_large_kernel(backend, x, weight, None, (0, 0), (2, 2))
+    expected = conv_ops.correlate(backend, x, weight, (1, 1), (0, 0), (1, 1), 1, (2, 2))
+    numpy.testing.assert_array_equal(out, expected)  # same NaN and inf places (small exact sums)
+
+
+def test_numbas_one_channel_weight_gradient_takes_only_its_domain():
+    images, grads = numpy.zeros((1, 8, 12, 12)), numpy.zeros((6, 8, 10, 10))  # x^T, dy^T
+    assert numba_kernels.is_one_channel_weight_gradient(images, grads, (1, 1), (1, 1), 1, (3, 3))
+    assert not numba_kernels.is_one_channel_weight_gradient(numpy.zeros((2, 8, 12, 12)), grads, (1, 1), (1, 1), 1,
+                                                            (3, 3))  # two input channels: the gather's
+    assert not numba_kernels.is_one_channel_weight_gradient(images, grads, (1, 1), (2, 2), 1, (2, 2))
+    assert not numba_kernels.is_one_channel_weight_gradient(images, numpy.zeros((6, 8, 2, 2)), (1, 1), (1, 1), 1,
+                                                            (11, 11))  # a small kernel: a forward
+
+
+def test_numbas_one_channel_loop_takes_only_its_domain():
+    x, weight = numpy.zeros((2, 1, 5, 5)), numpy.zeros((4, 1, 3, 3))
+    assert numba_kernels.is_one_channel(x, weight, (1, 1), 1)
+    assert not numba_kernels.is_one_channel(x, weight, (2, 1), 1)  # strided: the gather's
+    assert not numba_kernels.is_one_channel(numpy.zeros((2, 2, 5, 5)), numpy.zeros((4, 2, 3, 3)), (1, 1), 1)
+    assert not numba_kernels.is_one_channel(x, numpy.zeros((16, 1, 3, 3)), (1, 1), 1)  # many outputs
+    assert not numba_kernels.is_one_channel(x.astype("float16"), weight.astype("float16"), (1, 1), 1)
+
+
 def test_tap_blocks_cover_the_kernel_once_by_whole_rows_or_row_pieces():
     for kh, kw, taps in [(5, 5, 25), (5, 5, 10), (5, 5, 5), (5, 5, 3), (5, 5, 1), (3, 7, 4)]:
         cells = []
