@@ -106,10 +106,10 @@ BLOCKS = [None, 8, 2048]
 
 @SETTINGS
 @given(problem=conv_problems(), block_bytes=st.sampled_from(BLOCKS))
-def test_batch_major_gather_equals_the_reference(backend, problem, block_bytes):
+def test_gather_in_blocks_equals_the_reference(backend, problem, block_bytes):
     x, weight, bias, stride, padding, dilation, groups, out_size = device_problem(backend, problem)
-    out = array_kernels.correlate_batch_major(backend, x, weight, bias, stride, padding, dilation, groups,
-                                              out_size, block_bytes)
+    out = array_kernels.correlate_in_blocks(backend, x, weight, bias, stride, padding, dilation, groups,
+                                            out_size, block_bytes)
     expected = reference_conv(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
     numpy.testing.assert_allclose(host(backend, out), expected, rtol=1e-10, atol=1e-10)
 
@@ -264,7 +264,7 @@ def test_the_layouts_are_chosen_by_shape():
     kernels = ArrayKernels(block_bytes=512 * 1024)
     layout = kernels.conv2d_layout
     # LeNet's second convolution, batch 64: columns of 3.8 MB, copied a block at a time.
-    assert layout((64, 6, 14, 14), (16, 6, 5, 5), (1, 1), (0, 0), (1, 1), (10, 10), 4) == "batch_major"
+    assert layout((64, 6, 14, 14), (16, 6, 5, 5), (1, 1), (0, 0), (1, 1), (10, 10), 4) == "blocks"
     # Its weight gradient (the batch contracted, a 10x10 "kernel" over a 5x5 output) ...
     assert layout((6, 64, 14, 14), (16, 64, 10, 10), (1, 1), (0, 0), (1, 1), (5, 5), 4) == "channels_last"
     # ... and its input gradient, a full convolution.
