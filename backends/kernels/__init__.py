@@ -12,9 +12,11 @@ each of its internal paths, to the reference on every device.
 * :class:`Kernels` (here): no fast realisations (every primitive runs its reference); the
   default for a new backend.
 * :class:`~minigrad.backends.kernels.array_kernels.ArrayKernels`: written against the array
-  module ``xp`` (NumPy or CuPy): shape-chosen convolution layouts, tiling max pooling.
+  module ``xp`` (NumPy or CuPy): shape-chosen convolution layouts (a block of images per GEMM,
+  channels last, scatter), tiling max pooling.
 * :class:`~minigrad.backends.kernels.numba_kernels.NumbaKernels`: the CPU's, when numba is
-  installed (the ``fast`` extra): compiled loops for max pooling.
+  installed (the ``fast`` extra): compiled loops for max pooling and for convolutions from one
+  input channel.
 """
 
 from __future__ import annotations
