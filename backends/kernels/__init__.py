@@ -59,9 +59,10 @@ class Kernels:
         """``x`` (N, C, H, W) read at each window's flat index: (N, C, Ho, Wo), or None."""
         return None
 
-    def threshold_backward(self, backend: Any, grad: Any, mask: Any) -> Any:
-        """ReLU's backward: ``grad`` where ``mask``, else 0 (a select: never NaN where
-        ``mask`` is False), or None."""
+    def threshold_backward(self, backend: Any, grad: Any, out: Any) -> Any:
+        """ReLU's backward from its output ``out`` (same shape and dtype as ``grad``): ``grad``
+        where NOT ``out <= 0`` (so a NaN output passes its gradient), else 0 — a select, never
+        NaN where the unit is dead — or None."""
         return None
 
     def __repr__(self) -> str:

@@ -109,13 +109,16 @@ class ArrayKernels(Kernels):
         return None if patches <= 16 * self.block_bytes else 4 * self.block_bytes
 
     # --- ReLU's backward -----------------------------------------------------------------------
-    def threshold_backward(self, backend, grad, mask):
+    def threshold_backward(self, backend, grad, out):
         if backend.type != "cpu" or not grad.ndim:
             return None  # a GPU selects at full speed, and looking for a NaN would sync it
+        mask = out <= 0
+        backend.xp.logical_not(mask, out=mask)  # NOT (out <= 0): a NaN output passes, as in ops
         # NumPy's select runs ~10x slower than the product; the product differs from the
         # select only where a NaN appears (inf or NaN times False), so it is fixed up only
         # then (min() propagates NaN and reads the array once).
-        result = grad * mask
+        with backend.xp.errstate(invalid="ignore"):  # inf * False: NaN, fixed up below, silently
+            result = grad * mask
         if result.dtype.kind == "f" and result.size and backend.xp.isnan(result.min()):
             result[~mask] = 0
         return result

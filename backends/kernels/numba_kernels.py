@@ -5,6 +5,8 @@ be ``kh * kw`` copies of the input for a GEMM with a handful of rows: direct loo
 forward (:func:`correlate_one_channel`) and for its weight gradient, the correlation with a
 kernel larger than its output (:func:`correlate_with_large_kernel`).
 
+ReLU's backward (``threshold_backward``) as one select pass.
+
 Max pooling, one pass over each independent (image, channel) plane:
 
 * forward, for windows that do not tile the image: maxima and indices in one pass over each
@@ -52,6 +54,14 @@ class NumbaKernels(ArrayKernels):
         if is_one_channel_weight_gradient(x, weight, stride, dilation, groups, out_size):
             return correlate_with_large_kernel(backend, x, weight, bias, padding, out_size)
         return super().conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
+
+    def threshold_backward(self, backend, grad, out):
+        if not (grad.ndim and grad.shape == out.shape and grad.dtype == out.dtype and grad.dtype.char in "fd"
+                and grad.flags.c_contiguous and out.flags.c_contiguous):
+            return super().threshold_backward(backend, grad, out)
+        result = backend.xp.empty_like(grad)
+        _compiled().threshold_backward(grad.reshape(-1), out.reshape(-1), result.reshape(-1))
+        return result
 
     def max_pool2d(self, backend, x, kernel_size, stride, dilation, out_size):
         found = super().max_pool2d(backend, x, kernel_size, stride, dilation, out_size)  # tiling windows
@@ -261,10 +271,18 @@ def _compiled() -> Any:
                     out[p, o, t] = first_sum
                     out[p, second, t] = second_sum
 
-    return _Loops(max_pool, scatter, gather, correlate_one_channel, dot_windows)
+    @jit
+    def threshold_backward(grad, out, result):
+        # One pass, a select (compiled to a vector blend): NumPy needs a mask, a product and a
+        # NaN check for the same.
+        for k in range(grad.shape[0]):
+            result[k] = 0 if out[k] <= 0 else grad[k]
+
+    return _Loops(max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward)
 
 
 class _Loops:
-    def __init__(self, max_pool, scatter, gather, correlate_one_channel, dot_windows) -> None:
+    def __init__(self, max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward) -> None:
         self.max_pool, self.scatter, self.gather = max_pool, scatter, gather
         self.correlate_one_channel, self.dot_windows = correlate_one_channel, dot_windows
+        self.threshold_backward = threshold_backward

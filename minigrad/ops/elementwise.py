@@ -125,6 +125,10 @@ class ThresholdBackward(Primitive):
     @staticmethod
     def forward(ctx, grad, out):
         ctx.save_for_backward(ctx.input(1))
+        # A backend may realise the select faster (backends/kernels).
+        fast = ctx.backend.kernels.threshold_backward(ctx.backend, grad, out)
+        if fast is not None:
+            return fast
         # The negation is written into the comparison's own array (one mask, not two), except
         # for 0-d outputs, where NumPy's comparison gives a scalar that cannot be written into.
         mask = out <= 0
@@ -132,10 +136,8 @@ class ThresholdBackward(Primitive):
             ctx.xp.logical_not(mask, out=mask)
         else:
             mask = ~mask
-        # PyTorch selects (an inf or NaN gradient at a dead unit gives 0, where a product
-        # gives NaN); a backend may realise the select faster (backends/kernels).
-        fast = ctx.backend.kernels.threshold_backward(ctx.backend, grad, mask)
-        return ctx.xp.where(mask, grad, grad.dtype.type(0)) if fast is None else fast
+        # PyTorch selects: an inf or NaN gradient at a dead unit gives 0 (a product gives NaN).
+        return ctx.xp.where(mask, grad, grad.dtype.type(0))
 
     @staticmethod
     def backward(ctx, gradgrad):

@@ -378,23 +378,31 @@ def test_numbas_loops_start_no_thread_pool_of_their_own():
         assert not loop.targetoptions.get("parallel"), loop
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("shape", [(), (7,), (3, 4, 5)])
-def test_threshold_backward_equals_the_select(backend, kernels, shape):
-    """ReLU's backward: ``grad`` where the mask holds, else 0 — also for inf and NaN gradients,
-    which a product would turn into NaN at masked-out places."""
+def test_threshold_backward_equals_the_select(backend, kernels, shape, dtype, layout):
+    """ReLU's backward: ``grad`` where NOT ``out <= 0``, else 0 — also for inf and NaN gradients
+    (a product would turn them into NaN at dead units) and NaN outputs (which pass)."""
     rng = numpy.random.default_rng(0)
     size = int(numpy.prod(shape))
     grad = rng.standard_normal(size)
     grad[: min(size, 4)] = [numpy.inf, -numpy.inf, numpy.nan, 0.0][: min(size, 4)]
-    grad = grad.reshape(shape).astype(numpy.float32)
-    mask = rng.random(shape) < 0.5
+    out = numpy.maximum(rng.standard_normal(size), 0)
+    out[-min(size, 3):] = [numpy.nan, -0.0, 0.0][-min(size, 3):]
+    grad, out = grad.reshape(shape).astype(dtype), out.reshape(shape).astype(dtype)
     if shape == ():
-        grad, mask = numpy.array(numpy.inf, dtype=numpy.float32), numpy.array(False)
-    expected = numpy.where(mask, grad, numpy.float32(0))
-    out = kernels.threshold_backward(backend, on(backend, grad), on(backend, mask))
-    if out is None:  # no fast realisation: the op's reference (the select) runs. Only these:
+        grad, out = numpy.array(numpy.inf, dtype=dtype), numpy.array(0.0, dtype=dtype)
+    if layout == "strided" and grad.ndim:
+        grad, out = numpy.repeat(grad, 2, axis=-1)[..., ::2], numpy.repeat(out, 2, axis=-1)[..., ::2]
+    before = (grad.copy(), out.copy())
+    expected = numpy.where(numpy.logical_not(out <= 0), grad, grad.dtype.type(0))
+    result = kernels.threshold_backward(backend, on(backend, grad), on(backend, out))
+    numpy.testing.assert_array_equal(grad, before[0])  # inputs unchanged
+    numpy.testing.assert_array_equal(out, before[1])
+    if result is None:  # no fast realisation: the op's reference (the select) runs. Only these:
         assert backend.type != "cpu" or shape == () or not isinstance(kernels, ArrayKernels)
         return
-    out = host(backend, out)
-    assert out.dtype == expected.dtype
-    numpy.testing.assert_array_equal(out, expected)
+    result = host(backend, result)
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    numpy.testing.assert_array_equal(result, expected)
