@@ -59,6 +59,10 @@ class Kernels:
         """``x`` (N, C, H, W) read at each window's flat index: (N, C, Ho, Wo), or None."""
         return None
 
+    def relu(self, backend: Any, x: Any) -> Any:
+        """``max(x, 0)`` as a new array, NaN kept (NumPy's ``maximum``), or None."""
+        return None
+
     def threshold_backward(self, backend: Any, grad: Any, out: Any) -> Any:
         """ReLU's backward from its output ``out`` (same shape and dtype as ``grad``): ``grad``
         where NOT ``out <= 0`` (so a NaN output passes its gradient), else 0 — a select, never

@@ -5,7 +5,7 @@ be ``kh * kw`` copies of the input for a GEMM with a handful of rows: direct loo
 forward (:func:`correlate_one_channel`) and for its weight gradient, the correlation with a
 kernel larger than its output (:func:`correlate_with_large_kernel`).
 
-ReLU's backward (``threshold_backward``) as one select pass.
+ReLU and its backward (``threshold_backward``) as one select pass each.
 
 Max pooling, one pass over each independent (image, channel) plane:
 
@@ -54,6 +54,13 @@ class NumbaKernels(ArrayKernels):
         if is_one_channel_weight_gradient(x, weight, stride, dilation, groups, out_size):
             return correlate_with_large_kernel(backend, x, weight, bias, padding, out_size)
         return super().conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
+
+    def relu(self, backend, x):
+        if not (x.ndim and x.dtype.char in "fd" and x.flags.c_contiguous):
+            return None
+        result = backend.xp.empty_like(x)
+        _compiled().relu(x.reshape(-1), result.reshape(-1))
+        return result
 
     def threshold_backward(self, backend, grad, out):
         if not (grad.ndim and grad.shape == out.shape and grad.dtype == out.dtype and grad.dtype.char in "fd"
@@ -278,11 +285,18 @@ def _compiled() -> Any:
         for k in range(grad.shape[0]):
             result[k] = 0 if out[k] <= 0 else grad[k]
 
-    return _Loops(max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward)
+    @jit
+    def relu(x, result):
+        for k in range(x.shape[0]):
+            value = x[k]
+            result[k] = 0 if value <= 0 else value  # NaN passes, -0 gives +0: maximum(x, 0)'s bits
+
+    return _Loops(max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward, relu)
 
 
 class _Loops:
-    def __init__(self, max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward) -> None:
+    def __init__(self, max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward,
+                 relu) -> None:
         self.max_pool, self.scatter, self.gather = max_pool, scatter, gather
         self.correlate_one_channel, self.dot_windows = correlate_one_channel, dot_windows
-        self.threshold_backward = threshold_backward
+        self.threshold_backward, self.relu = threshold_backward, relu

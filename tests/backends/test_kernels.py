@@ -406,3 +406,29 @@ def test_threshold_backward_equals_the_select(backend, kernels, shape, dtype, la
     result = host(backend, result)
     assert result.dtype == expected.dtype and result.shape == expected.shape
     numpy.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("shape", [(), (9,), (3, 4, 5)])
+def test_relu_kernels_equal_maximum_bit_for_bit(backend, kernels, shape, dtype, layout):
+    rng = numpy.random.default_rng(0)
+    size = int(numpy.prod(shape))
+    x = rng.standard_normal(size) * 3
+    if dtype != "int64":
+        x[: min(size, 5)] = [numpy.nan, -0.0, 0.0, -numpy.inf, numpy.inf][: min(size, 5)]
+    x = x.reshape(shape).astype(dtype)
+    if layout == "strided" and x.ndim:
+        x = numpy.repeat(x, 2, axis=-1)[..., ::2]
+    before = x.copy()
+    expected = numpy.maximum(x, 0)
+    result = kernels.relu(backend, on(backend, x))
+    numpy.testing.assert_array_equal(x, before)
+    if result is None:  # the op's reference, maximum, runs
+        assert not isinstance(kernels, numba_kernels.NumbaKernels) or dtype == "int64" or not x.ndim \
+            or layout == "strided"
+        return
+    result = host(backend, result)
+    assert result.dtype == expected.dtype and result.shape == expected.shape
+    numpy.testing.assert_array_equal(result, expected)
+    numpy.testing.assert_array_equal(numpy.signbit(result), numpy.signbit(expected))  # -0 as maximum's
