@@ -171,6 +171,17 @@ def padded(xp, x, padding):
     return frame
 
 
+def flat_planes(xp, x, padding, room: int = 0):
+    """``x`` (N, C, H, W) zero-padded, each plane flattened row after row: (N, C, Hp * Wp + room),
+    with ``room`` zeros after the last row for runs that read on past it."""
+    n, c, h, w = x.shape
+    ph, pw = padding
+    height, width = h + 2 * ph, w + 2 * pw
+    planes = xp.zeros((n, c, height * width + room), dtype=x.dtype)
+    planes[:, :, : height * width].reshape(n, c, height, width)[:, :, ph : ph + h, pw : pw + w] = x
+    return planes
+
+
 def wide_windows(backend: Any, x, kernel_size, padding, dilation):
     """Stride-1 windows of ``x`` (N, C, H, W) as "wide rows": a VIEW (N, C, kh, kw, Ho, Wp).
 
@@ -186,8 +197,7 @@ def wide_windows(backend: Any, x, kernel_size, padding, dilation):
     height, width = h + 2 * ph, w + 2 * pw
     run = (height - dh * (kh - 1)) * width
     # Room for the last tap's run, and for reading taps off a (kh, dh * width) grid below.
-    planes = xp.zeros((n, c, kh * dh * width + run), dtype=x.dtype)
-    planes[:, :, : height * width].reshape(n, c, height, width)[:, :, ph : ph + h, pw : pw + w] = x
+    planes = flat_planes(xp, x, padding, kh * dh * width + run - height * width)
     runs = backend.sliding_window_view(planes, (run,), axis=(2,))  # run starting at every offset
     taps = runs[:, :, : kh * dh * width].reshape(n, c, kh, dh * width, run)[:, :, :, : dw * (kw - 1) + 1 : dw]
     return taps.reshape(n, c, kh, kw, run // width, width), width

@@ -30,7 +30,7 @@ import importlib.util
 from functools import cache
 from typing import Any
 
-from minigrad.backends.kernels.array_kernels import ArrayKernels
+from minigrad.backends.kernels.array_kernels import ArrayKernels, flat_planes
 
 
 def available() -> bool:
@@ -132,13 +132,11 @@ def correlate_one_channel(backend: Any, x, weight, bias, padding, dilation, out_
     are dropped at the end. Returns (N, O, Ho, Wo), plus ``bias`` unless it is None.
     """
     xp = backend.xp
-    n, _, h, w = x.shape
+    n, width = x.shape[0], x.shape[3] + 2 * padding[1]
     out_channels, _, kh, kw = weight.shape
-    (ph, pw), (dh, dw), (ho, wo) = padding, dilation, out_size
-    height, width = h + 2 * ph, w + 2 * pw
+    (dh, dw), (ho, wo) = dilation, out_size
     # Room after the last row for the last tap's run to read on into (zeros, never kept).
-    planes = xp.zeros((n, height * width + dw * (kw - 1)), dtype=x.dtype)
-    planes[:, : height * width].reshape(n, height, width)[:, ph : ph + h, pw : pw + w] = x[:, 0]
+    planes = flat_planes(xp, x, padding, dw * (kw - 1))[:, 0]
     offsets = xp.array([i * dh * width + j * dw for i in range(kh) for j in range(kw)], dtype=xp.int64)
     start = xp.zeros(out_channels, dtype=x.dtype) if bias is None else bias.astype(x.dtype, copy=False)
     wide = xp.empty((n, out_channels, ho * width), dtype=x.dtype)
@@ -165,12 +163,10 @@ def correlate_with_large_kernel(backend: Any, x, weight, bias, padding, out_size
     reads past its end). Returns (B, O, Ho, Wo), plus ``bias`` unless it is None.
     """
     xp = backend.xp
-    b, c, h, w = x.shape
+    b, c, width = x.shape[0], x.shape[1], x.shape[3] + 2 * padding[1]
     out_channels, _, kh, kw = weight.shape
-    (ph, pw), (ho, wo) = padding, out_size
-    height, width = h + 2 * ph, w + 2 * pw
-    planes = xp.zeros((b, c, height * width), dtype=x.dtype)
-    planes.reshape(b, c, height, width)[:, :, ph : ph + h, pw : pw + w] = x
+    ho, wo = out_size
+    planes = flat_planes(xp, x, padding)
     kernels = xp.zeros((out_channels, c, kh * width), dtype=x.dtype)
     kernels.reshape(out_channels, c, kh, width)[..., :kw] = weight
     run = (kh - 1) * width + kw  # past the last kernel row's own kw numbers, only zeros
