@@ -67,6 +67,11 @@ def log_softmax(x, dim):
     if x.numel() == 0:
         dim_in_range(dim, x.ndim, "log_softmax")
         return x.clone()  # nothing to normalise (PyTorch returns the empty tensor)
+    if x.dtype.kind == "f":  # one primitive (the same arithmetic as the composed form below)
+        from minigrad.ops.classification import LogSoftmax
+
+        axis = dim_in_range(dim, x.ndim, "log_softmax")
+        return LogSoftmax.apply(x, dim=axis if x.ndim else None)
     # Subtract the max first (a constant: softmax is shift-invariant) so exp cannot overflow.
     shifted = x - x.detach().amax(dim, keepdim=True)
     return shifted - shifted.exp().sum(dim, keepdim=True).log()

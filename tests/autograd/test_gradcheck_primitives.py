@@ -24,6 +24,7 @@ CORE_OP_MODULES = {
     "minigrad.ops.special",
     "minigrad.ops.strided", "minigrad.ops.gather_scatter",
     "minigrad.ops.unary", "minigrad.ops.binary", "minigrad.ops.scan", "minigrad.ops.decompositions",
+    "minigrad.ops.classification",
 }
 SETTINGS = settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -154,6 +155,34 @@ def _same_shapes(operator, kind_b="any"):
 # The fused backward ops (tanh's and ReLU's): differentiable again, in both inputs.
 case("tanh_backward")(_same_shapes(lambda g, out: elementwise.TanhBackward.apply(g, out)))
 case("threshold_backward")(_same_shapes(lambda g, out: elementwise.ThresholdBackward.apply(g, out), "nonzero"))
+
+
+# Cross entropy's two primitives and log_softmax's fused backward (ops/classification.py).
+@case("log_softmax")
+def _log_softmax(draw):
+    shape_ = draw(shapes_at_least_1d)
+    dim = draw(st.integers(-len(shape_), len(shape_) - 1))
+    return (lambda a: a.log_softmax(dim)), [leaf(draw(rngs), shape_)], {}
+
+
+@case("log_softmax_backward")
+def _log_softmax_backward(draw):
+    from minigrad.ops.classification import LogSoftmaxBackward
+
+    rng, shape_ = draw(rngs), draw(shapes_at_least_1d)
+    dim = draw(st.integers(0, len(shape_) - 1))
+    return (lambda g, out: LogSoftmaxBackward.apply(g, out, dim=dim)), [leaf(rng, shape_), leaf(rng, shape_)], {}
+
+
+@case("nll_loss")
+def _nll_loss(draw):
+    rng = draw(rngs)
+    rows, classes = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    target = minigrad.tensor(rng.integers(0, classes, rows))
+    reduction = draw(st.sampled_from(["mean", "sum"]))
+    return (lambda a: F.nll_loss(a, target, reduction=reduction)), [leaf(rng, (rows, classes))], {}
+
+
 case("log1p")(_unary(lambda a: a.log1p(), "positive"))
 case("expm1")(_unary(lambda a: a.expm1()))
 

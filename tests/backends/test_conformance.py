@@ -26,6 +26,7 @@ from minigrad import backends, optim
 from minigrad.autograd import primitives
 from minigrad.ops import elementwise
 from minigrad.ops import shape as shape_ops
+from minigrad.ops.classification import LogSoftmaxBackward
 from minigrad.ops.composite import pad
 from minigrad.utils.checkpoint import checkpoint
 
@@ -126,6 +127,7 @@ CASES: dict[str, Case] = {
     "sigmoid": Case(lambda a: a.sigmoid(), ((4, 5),)),
     "tanh": Case(lambda a: a.tanh(), ((4, 5),)),
     "tanh_backward": Case(lambda g, out: elementwise.TanhBackward.apply(g, out), ((4, 5), (4, 5))),
+    "log_softmax_backward": Case(lambda g, out: LogSoftmaxBackward.apply(g, out, dim=1), ((4, 5), (4, 5))),
     "erf": Case(lambda a: a.erf(), ((4, 5),)),
     "log1p": Case(lambda a: a.log1p(), ((4, 5),), positive=True),
     "expm1": Case(lambda a: a.expm1(), ((4, 5),)),

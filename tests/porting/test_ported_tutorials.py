@@ -73,5 +73,10 @@ def test_a_pytorch_tutorial_runs_with_its_imports_renamed(torch, tmp_path, scrip
         dynamic = numbers(ours, "999")[-1], numbers(ours, "2999")[-1]
         assert dynamic[1] < dynamic[0], dynamic
     if script == "what_is_torch_nn_really.py":
-        mine, reference = numbers(ours, "1 "), numbers(theirs, "1 ")  # validation loss after epoch 2
-        assert len(mine) == len(reference) == 1 and mine[0] < 1.5 * reference[0]
+        # Validation loss after epoch 2. The tutorial sets no seed, and its lr = 0.5 SGD ends on
+        # whichever batches the shuffle gave last: 32 runs gave 0.42-0.55 with tails to 0.72
+        # under both frameworks (PyTorch: 0.44-0.73 in 8), so one run's ratio to one PyTorch run
+        # can pass 1.5 by chance. An untrained model scores ln(10) = 2.30; broken training fails
+        # either bound.
+        mine, reference = numbers(ours, "1 "), numbers(theirs, "1 ")
+        assert len(mine) == len(reference) == 1 and mine[0] < max(1.5 * reference[0], 1.0), (mine, reference)

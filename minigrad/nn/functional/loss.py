@@ -1,9 +1,12 @@
 """Loss functions (``torch.nn.functional``'s): cross_entropy, nll_loss, mse_loss.
 
-Every loss is composed from recorded primitives, so gradients (of any order) come from the
-graph. cross_entropy is ``log_softmax`` (stable: the max is subtracted first) followed by
-picking each sample's log-probability with integer-array indexing; measured against
-multiplying by a one-hot mask, indexing was as fast for 10 classes and twice as fast for 1000.
+Every loss is made of recorded primitives, so gradients (of any order) come from the graph.
+cross_entropy is ``log_softmax`` (stable: the max is subtracted first) followed by the
+negative log-likelihood of each sample's class. In the common case (no class weights, every
+target counted, a mean or a sum) both are single primitives, PyTorch's ``LogSoftmax`` and
+``NllLoss`` nodes (``ops/classification.py``); otherwise the log-probabilities are picked with
+integer-array indexing (as fast as a one-hot product for 10 classes, faster for 1000) and
+weighted and reduced with the ordinary ops.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import warnings
 from typing import Any
 
 from minigrad.errors import ArgumentError
+from minigrad.ops.classification import NllLoss
 from minigrad.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -84,14 +88,11 @@ def _check_weight(name: str, weight: Tensor | None, classes: int) -> None:
         )
 
 
-def _picked_loss(
-    log_probs: Tensor, target: Any, weight: Tensor | None, ignore_index: int, name: str
-) -> tuple[Tensor, Any]:
-    """Per-sample ``-weight[t] * log_probs[i, t]`` for (M, C) log-probs and (M,) raw targets,
-    and the per-sample weights (0 where ignored) as a raw array."""
+def _picked_loss(log_probs: Tensor, target: Any, valid: Any, weight: Tensor | None) -> tuple[Tensor, Any]:
+    """Per-sample ``-weight[t] * log_probs[i, t]`` for (M, C) log-probs and (M,) raw targets
+    (``valid``: the mask of those that count), and the per-sample weights (0 where ignored) as
+    a raw array."""
     xp = log_probs.backend.xp
-    classes = log_probs.shape[1]
-    valid = _check_range(name, target, classes, ignore_index)
     all_valid = bool(valid.all())
     safe_target = target if all_valid else xp.where(valid, target, 0)
     picked = log_probs[(xp.arange(target.shape[0]), safe_target)]
@@ -106,6 +107,19 @@ def _picked_loss(
 def _constant(value: Any, like: Tensor) -> Tensor:
     """A raw array or array scalar as a constant tensor of ``like``'s dtype and device."""
     return Tensor._make(like.backend.xp.asarray(value, dtype=like.dtype), like.backend)
+
+
+def _nll(log_probs: Tensor, target: Any, weight: Tensor | None, ignore_index: int, reduction: str,
+         out_shape: tuple, name: str) -> Tensor:
+    """The loss of (M, C) log-probs at the (M,) raw targets, reduced. The common case (no class
+    weights, every target counted, a mean or sum over at least one sample) is one primitive
+    with the same arithmetic as the composed ops that handle the rest."""
+    valid = _check_range(name, target, log_probs.shape[1], ignore_index)
+    if (weight is None and reduction != "none" and target.shape[0] and log_probs.dtype.kind == "f"
+            and bool(valid.all())):
+        return NllLoss.apply(log_probs, target=target, reduction=reduction)
+    losses, sample_weight = _picked_loss(log_probs, target, valid, weight)
+    return _reduce_picked(losses, sample_weight, reduction, out_shape)
 
 
 def _reduce_picked(losses: Tensor, sample_weight: Any, reduction: str, out_shape: tuple) -> Tensor:
@@ -138,10 +152,8 @@ def nll_loss(
     _check_class_target("nll_loss", input, target)
     classes = input.shape[0] if input.ndim == 1 else input.shape[1]
     _check_weight("nll_loss", weight, classes)
-    losses, sample_weight = _picked_loss(
-        _classes_last(input), target._array.reshape(-1), weight, ignore_index, "nll_loss"
-    )
-    return _reduce_picked(losses, sample_weight, reduction, tuple(target.shape))
+    return _nll(_classes_last(input), target._array.reshape(-1), weight, ignore_index, reduction,
+                tuple(target.shape), "nll_loss")
 
 
 def cross_entropy(
@@ -180,10 +192,7 @@ def cross_entropy(
         return _cross_entropy_probabilities(log_probs, input, target, weight, reduction, label_smoothing)
     _check_class_target("cross_entropy", input, target)
     out_shape = tuple(target.shape)
-    losses, sample_weight = _picked_loss(
-        log_probs, target._array.reshape(-1), weight, ignore_index, "cross_entropy"
-    )
-    loss = _reduce_picked(losses, sample_weight, reduction, out_shape)
+    loss = _nll(log_probs, target._array.reshape(-1), weight, ignore_index, reduction, out_shape, "cross_entropy")
     if label_smoothing == 0.0:
         return loss
     # PyTorch's formula: (1 - eps) * nll + eps / C * (sum over classes of -weight_c * log p_c).
