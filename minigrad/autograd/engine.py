@@ -156,15 +156,14 @@ class _Sinks:
                 if needed and edge is not None and not isinstance(edge[0], Node):
                     waiting[id(edge[0])] = waiting.get(id(edge[0]), 0) + 1
 
-    def node_done(self, node: Node) -> None:
-        """``node`` has sent what it will send: deliver the leaves that now have everything."""
-        for edge, needed in zip(node.next_functions, node.needs_input_grad):
-            if needed and edge is not None and not isinstance(edge[0], Node):
-                key = id(edge[0])
-                left = self.leaf_waiting.get(key, 0) - 1
-                self.leaf_waiting[key] = left
-                if left == 0 and key in self.leaf_totals:
-                    self._deliver_leaf(key)
+    def leaf_edge_done(self, leaf: Any) -> None:
+        """A node with an edge to ``leaf`` has sent what it will send: deliver the leaf's summed
+        gradient once all of its edges are done."""
+        key = id(leaf)
+        left = self.leaf_waiting.get(key, 0) - 1
+        self.leaf_waiting[key] = left
+        if left == 0 and key in self.leaf_totals:
+            self._deliver_leaf(key)
 
     def finish(self) -> None:
         """Deliver what is left (leaves that were roots themselves)."""
@@ -242,21 +241,26 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
                 sinks.leaf(tensor, seed)
             else:
                 _add_pending(pending, tensor.grad_fn, tensor._output_index, seed)
-        visit, runs = _plan(list(pending), sinks)
-        dependencies = _count_dependencies(visit)
-        sinks.count_leaf_edges(visit)
+        if sinks.all_leaves:  # every reachable node runs: one walk finds them and counts edges
+            visit, dependencies = _reachable_and_counted(list(pending), sinks)
+            runs = visit
+        else:
+            visit, runs = _plan(list(pending), sinks)
+            dependencies = _count_dependencies(visit)
+            sinks.count_leaf_edges(visit)
         ready = [n for n in pending if n in visit and dependencies.get(n, 0) == 0]
-        checking = anomaly.is_enabled()
+        checking, all_leaves = anomaly.is_enabled(), sinks.all_leaves
         tensor_type = _tensor_module().Tensor
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
             if grads is not None:  # a node no gradient reached only releases its inputs
-                sinks.node_outputs(node, grads)
+                if node.output_hooks or node.retained_outputs or sinks.outputs:
+                    sinks.node_outputs(node, grads)
                 if node in runs:
                     # One pass over the edges: deliver each wanted input gradient (summed back
                     # to its input's shape and dtype by _deliver where they differ).
-                    wanted = _wanted(node, visit, sinks)
+                    wanted = node.needs_input_grad if all_leaves else _wanted(node, visit, sinks)
                     input_grads = _call_backward(node, grads, wanted)
                     if checking:
                         anomaly.check_gradients(node, input_grads)
@@ -276,14 +280,20 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
                             _add_pending(pending, source, index, grad_value)
                         else:
                             sinks.leaf(source, grad_value)
-            sinks.node_done(node)
-            for edge in node.next_functions:
-                if edge is not None and type(edge[0]) is Node and edge[0] in visit:
-                    source = edge[0]
-                    left = dependencies[source] - 1
-                    dependencies[source] = left
-                    if left == 0:
-                        ready.append(source)
+            # The node has sent what it will send: its inputs' nodes wait for one edge less, and
+            # a leaf whose every edge is done gets its summed gradient.
+            for edge, needed in zip(node.next_functions, node.needs_input_grad):
+                if edge is None:
+                    continue
+                source = edge[0]
+                if type(source) is Node:
+                    if source in visit:
+                        left = dependencies[source] - 1
+                        dependencies[source] = left
+                        if left == 0:
+                            ready.append(source)
+                elif needed:
+                    sinks.leaf_edge_done(source)
         sinks.finish()
 
 
@@ -297,6 +307,29 @@ def _wanted(node: Node, visit: Any, sinks: _Sinks) -> tuple:
         and (edge[0] in visit if isinstance(edge[0], Node) else sinks.wants_leaf(edge[0]))
         for edge, needed in zip(node.next_functions, node.needs_input_grad)
     )
+
+
+def _reachable_and_counted(root_nodes: list, sinks: _Sinks) -> tuple:
+    """Every node reachable from the roots (what plain ``backward()`` visits and runs) and the
+    edges into each (``_count_dependencies``), found in one walk that also counts the edges to
+    each leaf (``sinks.count_leaf_edges``)."""
+    seen, stack = set(root_nodes), list(root_nodes)
+    dependencies: dict[Node, int] = {}
+    waiting = sinks.leaf_waiting
+    while stack:
+        node = stack.pop()
+        for edge, needed in zip(node.next_functions, node.needs_input_grad):
+            if edge is None:
+                continue
+            source = edge[0]
+            if type(source) is Node:
+                dependencies[source] = dependencies.get(source, 0) + 1
+                if source not in seen:
+                    seen.add(source)
+                    stack.append(source)
+            elif needed:
+                waiting[id(source)] = waiting.get(id(source), 0) + 1
+    return seen, dependencies
 
 
 def _plan(root_nodes: list, sinks: _Sinks) -> tuple:

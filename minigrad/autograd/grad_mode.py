@@ -11,11 +11,18 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-_state = threading.local()
+
+class _ThreadState(threading.local):
+    # The default as a class attribute: every thread reads it until it sets its own (a
+    # getattr default would raise and catch an AttributeError on each read until then).
+    enabled = True
+
+
+_state = _ThreadState()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set(enabled: bool) -> None:
@@ -70,11 +77,15 @@ class enable_grad(set_grad_enabled):
         super().__init__(True)
 
 
-_inference = threading.local()
+class _InferenceState(threading.local):
+    enabled = False  # as _ThreadState: a class default each thread reads until it sets its own
+
+
+_inference = _InferenceState()
 
 
 def is_inference_mode_enabled() -> bool:
-    return getattr(_inference, "enabled", False)
+    return _inference.enabled
 
 
 class inference_mode(set_grad_enabled):
