@@ -86,12 +86,15 @@ class NllLoss(Primitive):
     def backward(ctx, grad):
         target, shape = ctx.attrs["target"], ctx.inputs[0].shape
         key = (ctx.xp.arange(shape[0]), target)
-        per_row = -(grad / shape[0]) if ctx.attrs["reduction"] == "mean" else -grad
+        mean = ctx.attrs["reduction"] == "mean"
         if is_grad_enabled():  # create_graph=True: getitem's gradient, differentiable in grad
             from minigrad.ops.shape import IndexAddInto
 
+            per_row = -(grad / shape[0]) if mean else -grad
             return IndexAddInto.apply(per_row.expand(shape[0]), shape=shape, key=key)
-        # The same numbers as that op: zeros, each row's pick added (0 + -0.0 is +0.0).
-        result = ctx.xp.zeros(shape, dtype=per_row.dtype)
-        ctx.backend.scatter_add(result, key, ctx.xp.broadcast_to(per_row._array, (shape[0],)))
+        # The same numbers as those ops, on the raw arrays: zeros, each row's pick added (so a
+        # -0.0 gradient lands as +0.0, as 0 + -0.0 does).
+        per_row = -(grad._array / shape[0]) if mean else -grad._array
+        result = ctx.xp.zeros(shape, dtype=grad.dtype)
+        ctx.backend.scatter_add(result, key, ctx.xp.broadcast_to(per_row, (shape[0],)))
         return _tensor_type()._make(result, ctx.backend)

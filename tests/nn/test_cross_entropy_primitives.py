@@ -201,3 +201,16 @@ def test_a_bad_dim_is_refused_with_pytorchs_error():
         x.log_softmax(2)
     with pytest.raises(IndexError, match="Dimension out of range"):
         minigrad.tensor(1.0, requires_grad=True).log_softmax(1)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nll_backward_gives_the_same_bits_with_and_without_create_graph(reduction, dtype):
+    rng = np.random.default_rng(9)
+    log_probs = minigrad.tensor(rng.standard_normal((7, 4)).astype(dtype), requires_grad=True)
+    target = minigrad.tensor(rng.integers(0, 4, 7))
+    (plain,) = minigrad.autograd.grad(F.nll_loss(log_probs, target, reduction=reduction) * 1.7, log_probs)
+    (recorded,) = minigrad.autograd.grad(F.nll_loss(log_probs, target, reduction=reduction) * 1.7, log_probs,
+                                         create_graph=True)
+    assert plain.dtype == recorded.dtype == log_probs.dtype
+    np.testing.assert_array_equal(plain.numpy(), recorded.detach().numpy())
