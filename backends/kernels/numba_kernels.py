@@ -49,10 +49,12 @@ class NumbaKernels(ArrayKernels):
     name = "numba"
 
     def conv2d(self, backend, x, weight, bias, stride, padding, dilation, groups, out_size):
-        if is_one_channel(x, weight, stride, groups):
-            return correlate_one_channel(backend, x, weight, bias, padding, dilation, out_size)
+        # The weight gradient first: with a batch of one image its kernel (the upstream
+        # gradient) has one channel too, and the direct loop's taps would be its Ho * Wo pixels.
         if is_one_channel_weight_gradient(x, weight, stride, dilation, groups, out_size):
             return correlate_with_large_kernel(backend, x, weight, bias, padding, out_size)
+        if is_one_channel(x, weight, stride, groups):
+            return correlate_one_channel(backend, x, weight, bias, padding, dilation, out_size)
         return super().conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
 
     def relu(self, backend, x):

@@ -247,6 +247,21 @@ def test_numbas_one_channel_loop_takes_only_its_domain():
     assert not numba_kernels.is_one_channel(x.astype("float16"), weight.astype("float16"), (1, 1), 1)
 
 
+@pytest.mark.skipif(not numba_kernels.available(), reason="numba is not installed (the fast extra)")
+def test_a_one_image_weight_gradient_takes_the_large_kernel_loop(monkeypatch):
+    """With one image, dL/dW's "kernel" (the upstream gradient) has one channel as well, so both
+    loops' domains hold it; the direct loop would take each of its Ho * Wo pixels as a tap."""
+    rng = numpy.random.default_rng(3)
+    images, grads = rng.standard_normal((1, 1, 28, 28)), rng.standard_normal((6, 1, 28, 28))
+    arguments = ((1, 1), (2, 2), (1, 1), 1, (5, 5))
+    assert numba_kernels.is_one_channel(images, grads, (1, 1), 1)
+    assert numba_kernels.is_one_channel_weight_gradient(images, grads, (1, 1), (1, 1), 1, (5, 5))
+    monkeypatch.setattr(numba_kernels, "correlate_one_channel", None)  # calling it would raise
+    out = numba_kernels.NumbaKernels().conv2d(backends.get("cpu"), images, grads, None, *arguments)
+    expected = conv_ops.correlate(backends.get("cpu"), images, grads, *arguments)
+    numpy.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-10)
+
+
 def test_tap_blocks_cover_the_kernel_once_by_whole_rows_or_row_pieces():
     for kh, kw, taps in [(5, 5, 25), (5, 5, 10), (5, 5, 5), (5, 5, 3), (5, 5, 1), (3, 7, 4)]:
         cells = []
