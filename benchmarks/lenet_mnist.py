@@ -12,7 +12,10 @@ first steps must agree closely (printed): the benchmark is also a correctness ch
 
 Peak memory is measured in a fresh subprocess per framework (peak RSS during 40 training steps
 minus RSS before them, after a one-image step that loads each library's lazily loaded parts),
-so one framework's allocations do not hide the other's.
+so one framework's allocations do not hide the other's. At small batches the figure is a few
+MiB and moves by ~0.5 MiB from run to run for both frameworks (where the C allocator happens to
+place each buffer), so it is measured ``--memory-repeats`` times, alternating, and the median
+is reported with every run's value.
 """
 
 from __future__ import annotations
@@ -248,6 +251,10 @@ def _reset_peak_rss() -> bool:
     return _current_rss_kib() is not None
 
 
+def _mib(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -261,6 +268,7 @@ def main() -> int:
     parser.add_argument("--data-dir", default=default_data)
     parser.add_argument("--json", default=None, metavar="PATH", help="also write results as JSON")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--memory-repeats", type=int, default=3, help="peak-memory subprocesses per framework")
     parser.add_argument("--memory-probe", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_probe:
@@ -300,9 +308,13 @@ def main() -> int:
         if torch is not None:
             run["ratio_minigrad_to_pytorch"] = rates["minigrad"] / rates["pytorch"]
             if not args.no_memory:
+                peaks: dict[str, list] = {"minigrad": [], "pytorch": []}
+                for _ in range(args.memory_repeats):
+                    for name in peaks:
+                        peaks[name].append(peak_memory_subprocess(name, args, batch_size))
                 run["peak_training_memory_mib"] = {
-                    name: peak_memory_subprocess(name, args, batch_size) for name in ("minigrad", "pytorch")
-                }
+                    name: statistics.median(values) if None not in values else None for name, values in peaks.items()
+                } | {f"{name}_all": values for name, values in peaks.items()}
         results["runs"].append(run)
         line = f"batch {batch_size:5d}: minigrad {rates['minigrad']:9,.0f} images/s"
         if torch is not None:
@@ -310,7 +322,9 @@ def main() -> int:
                      f" | loss minigrad {losses['minigrad']:.5f} pytorch {losses['pytorch']:.5f}")
             if "peak_training_memory_mib" in run:
                 memory = run["peak_training_memory_mib"]
-                line += f" | peak MiB minigrad {memory['minigrad']} pytorch {memory['pytorch']}"
+                line += (f" | peak MiB (median of {args.memory_repeats}) minigrad {_mib(memory['minigrad'])}"
+                         f" {[_mib(v) for v in memory['minigrad_all']]} pytorch {_mib(memory['pytorch'])}"
+                         f" {[_mib(v) for v in memory['pytorch_all']]}")
         print(line, flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
