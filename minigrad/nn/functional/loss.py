@@ -40,6 +40,8 @@ def _classes_last(x: Tensor) -> Tensor:
     """(C,), (N, C) or (N, C, d1, ..., dk) -> (M, C) with the class dim last."""
     if x.ndim == 1:
         return x.unsqueeze(0)
+    if x.ndim == 2:
+        return x  # already (M, C): no reshape node (PyTorch's graph has none either)
     if x.ndim > 2:
         x = x.permute(0, *range(2, x.ndim), 1)
     return x.reshape(-1, x.shape[-1])
