@@ -20,6 +20,10 @@ def _tensor_type():
     return Tensor
 
 
+def _count(xp, rows: int, dtype):
+    return xp.asarray(rows, dtype=dtype)
+
+
 class LogSoftmax(Primitive):
     """``x - log(sum(exp(x)))`` along ``dim``, with the max subtracted first so that exp cannot
     overflow (softmax is shift-invariant). ``dim`` is a non-negative axis of a non-empty real
@@ -79,8 +83,9 @@ class NllLoss(Primitive):
     def forward(ctx, log_probs, *, target, reduction):
         xp = ctx.xp
         total = (-log_probs[xp.arange(target.shape[0]), target]).sum()
-        # Python's int divisor, as mean() divides: the same bits as the composed loss.
-        return total / target.shape[0] if reduction == "mean" else total
+        # The count in the loss's dtype, as mean()'s Python int becomes under NumPy 2's rules
+        # (the same bits); NumPy 1.x would make float32 scalar / int a float64.
+        return total / _count(xp, target.shape[0], log_probs.dtype) if reduction == "mean" else total
 
     @staticmethod
     def backward(ctx, grad):
@@ -94,7 +99,7 @@ class NllLoss(Primitive):
             return IndexAddInto.apply(per_row.expand(shape[0]), shape=shape, key=key)
         # The same numbers as those ops, on the raw arrays: zeros, each row's pick added (so a
         # -0.0 gradient lands as +0.0, as 0 + -0.0 does).
-        per_row = -(grad._array / shape[0]) if mean else -grad._array
+        per_row = -(grad._array / _count(ctx.xp, shape[0], grad._array.dtype)) if mean else -grad._array
         result = ctx.xp.zeros(shape, dtype=grad.dtype)
         ctx.backend.scatter_add(result, key, ctx.xp.broadcast_to(per_row, (shape[0],)))
         return _tensor_type()._make(result, ctx.backend)
