@@ -48,6 +48,21 @@ def test_kernels_benchmark_trains_every_kernel_set_to_the_same_loss(torch, tmp_p
     assert all(ms > 0 for ms in run["ms_per_step"].values())
 
 
+def test_threads_benchmark_trains_every_configuration_to_the_same_loss(torch, tmp_path):
+    out = tmp_path / "threads.json"
+    command = [sys.executable, str(REPO / "benchmarks" / "threads.py"), "--batch-sizes", "4", "--rounds", "1",
+               "--steps", "2", "--json", str(out)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (run,) = json.loads(out.read_text())["runs"]
+    losses = run["last_loss"]
+    assert set(losses) == {"minigrad 1", "minigrad 2", "pytorch 1", "pytorch 2"}
+    for name, loss in losses.items():  # the same weights, batches and steps at any thread count
+        assert abs(loss - losses["pytorch 1"]) < 1e-4 * abs(losses["pytorch 1"]), name
+    assert all(ms > 0 for ms in run["ms_per_step"].values())
+    assert set(run["second_thread_speedup"]) == {"minigrad", "pytorch"}
+
+
 @pytest.mark.slow
 def test_the_pytorch_training_script_follows_the_minigrad_recipe(mnist_path, torch):
     command = [sys.executable, str(REPO / "benchmarks" / "train_mnist_torch.py"), "--data-dir", str(mnist_path),
