@@ -11,36 +11,30 @@ import pytest
 from tests.conftest import REPO
 
 
-def test_lenet_benchmark_trains_both_frameworks_to_the_same_loss(mnist_path, torch, tmp_path):
-    out = tmp_path / "bench.json"
-    command = [sys.executable, str(REPO / "benchmarks" / "lenet_mnist.py"), "--batch-sizes", "16",
-               "--windows", "2", "--steps", "2", "--warmup", "1", "--no-memory",
-               "--data-dir", str(mnist_path), "--json", str(out)]
+def run_benchmark(script: str, tmp_path, *arguments: str) -> dict:
+    """Run ``benchmarks/<script>`` with ``arguments`` and ``--json``; what it wrote."""
+    out = tmp_path / "benchmark.json"
+    command = [sys.executable, str(REPO / "benchmarks" / script), *arguments, "--json", str(out)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    (run,) = json.loads(out.read_text())["runs"]
+    return json.loads(out.read_text())
+
+
+def test_lenet_benchmark_trains_both_frameworks_to_the_same_loss(mnist_path, torch, tmp_path):
+    (run,) = run_benchmark("lenet_mnist.py", tmp_path, "--batch-sizes", "16", "--windows", "2", "--steps", "2",
+                           "--warmup", "1", "--no-memory", "--data-dir", str(mnist_path))["runs"]
     losses = run["loss_after_same_steps"]
     assert abs(losses["minigrad"] - losses["pytorch"]) < 1e-4 * abs(losses["pytorch"])
     assert run["images_per_second"]["minigrad"] > 0 and run["ratio_minigrad_to_pytorch"] > 0
 
 
 def test_ops_benchmark_runs(torch, tmp_path):
-    out = tmp_path / "ops.json"
-    command = [sys.executable, str(REPO / "benchmarks" / "ops.py"), "--batch", "4", "--repeat", "2",
-               "--json", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    ops = json.loads(out.read_text())["ops"]
+    ops = run_benchmark("ops.py", tmp_path, "--batch", "4", "--repeat", "2")["ops"]
     assert {row["op"].split()[0] for row in ops} >= {"conv1", "conv2", "max_pool2d", "linear", "overhead:"}
 
 
 def test_kernels_benchmark_trains_every_kernel_set_to_the_same_loss(torch, tmp_path):
-    out = tmp_path / "kernels.json"
-    command = [sys.executable, str(REPO / "benchmarks" / "kernels.py"), "--batch-sizes", "4", "--rounds", "1",
-               "--steps", "2", "--json", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    (run,) = json.loads(out.read_text())["runs"]
+    (run,) = run_benchmark("kernels.py", tmp_path, "--batch-sizes", "4", "--rounds", "1", "--steps", "2")["runs"]
     losses = run["last_loss"]
     assert {"reference", "numpy", "pytorch"} <= set(losses)
     for name, loss in losses.items():  # the same weights, batches and steps: the same loss
@@ -49,12 +43,7 @@ def test_kernels_benchmark_trains_every_kernel_set_to_the_same_loss(torch, tmp_p
 
 
 def test_threads_benchmark_trains_every_configuration_to_the_same_loss(torch, tmp_path):
-    out = tmp_path / "threads.json"
-    command = [sys.executable, str(REPO / "benchmarks" / "threads.py"), "--batch-sizes", "4", "--rounds", "1",
-               "--steps", "2", "--json", str(out)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    (run,) = json.loads(out.read_text())["runs"]
+    (run,) = run_benchmark("threads.py", tmp_path, "--batch-sizes", "4", "--rounds", "1", "--steps", "2")["runs"]
     losses = run["last_loss"]
     assert set(losses) == {"minigrad 1", "minigrad 2", "pytorch 1", "pytorch 2"}
     for name, loss in losses.items():  # the same weights, batches and steps at any thread count
