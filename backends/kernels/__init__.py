@@ -13,8 +13,7 @@ each of its internal paths, to the reference on every device.
   default for a new backend.
 * :class:`~minigrad.backends.kernels.array_kernels.ArrayKernels`: written against the array
   module ``xp`` (NumPy or CuPy): shape-chosen convolution layouts (a block of images per GEMM,
-  channels last, scatter), tiling max pooling; on the CPU a large convolution's two half-batches
-  run on two threads (:mod:`~minigrad.backends.kernels.two_cores`).
+  channels last, scatter), tiling max pooling.
 * :class:`~minigrad.backends.kernels.numba_kernels.NumbaKernels`: the CPU's, when numba is
   installed (the ``fast`` extra): compiled loops for max pooling and for convolutions from one
   input channel.
@@ -83,7 +82,6 @@ def cpu_kernels(prefer: str | None = None) -> Kernels:
     import os
 
     from minigrad.backends.kernels.array_kernels import ArrayKernels
-    from minigrad.backends.kernels.two_cores import batch_split
 
     choice = (prefer or os.environ.get("MINIGRAD_KERNELS", "") or "numba").lower()
     if choice == "reference":
@@ -94,8 +92,8 @@ def cpu_kernels(prefer: str | None = None) -> Kernels:
         from minigrad.backends.kernels import numba_kernels
 
         if numba_kernels.available():
-            return numba_kernels.NumbaKernels(block_bytes=CPU_BLOCK_BYTES, split=batch_split())
-    return ArrayKernels(block_bytes=CPU_BLOCK_BYTES, split=batch_split())
+            return numba_kernels.NumbaKernels(block_bytes=CPU_BLOCK_BYTES)
+    return ArrayKernels(block_bytes=CPU_BLOCK_BYTES)
 
 
 #: The CPU kernels copy windows (im2col) in blocks of about this many bytes (a quarter of a

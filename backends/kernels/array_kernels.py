@@ -34,9 +34,8 @@ class ArrayKernels(Kernels):
 
     name = "array"
 
-    def __init__(self, block_bytes: int | None = None, split: Any = None) -> None:
+    def __init__(self, block_bytes: int | None = None) -> None:
         self.block_bytes = block_bytes
-        self.split = split  # a two_cores.BatchSplit (the CPU's), or None: never split
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} block_bytes={self.block_bytes}>"
@@ -44,27 +43,17 @@ class ArrayKernels(Kernels):
     # --- convolution --------------------------------------------------------------------------
     def conv2d(self, backend, x, weight, bias, stride, padding, dilation, groups, out_size):
         layout = self.conv2d_layout(x.shape, weight.shape, stride, padding, dilation, out_size, x.itemsize)
-        if layout is None:
-            return None
-
-        def correlate(images):
-            return self.conv2d_as(layout, backend, images, weight, bias, stride, padding, dilation, groups, out_size)
-
-        if self.split is not None and self.split.pays(x):  # images are independent: halves
-            return self.split(correlate, x)
-        return correlate(x)
-
-    def conv2d_as(self, layout: str, backend, x, weight, bias, stride, padding, dilation, groups, out_size):
-        """The convolution in the given layout (one of :meth:`conv2d_layout`'s answers)."""
         if layout == "scatter":
             out = correlate_by_scatter(backend, x, weight, padding, dilation, groups, out_size,
                                        self.scatter_block_bytes(x.shape, weight.shape, dilation, x.itemsize))
         elif layout == "channels_last":
             out = correlate_channels_last(backend, x, weight, stride, padding, dilation, groups, out_size,
                                           self.channels_last_block_bytes())
-        else:
+        elif layout == "blocks":
             return correlate_in_blocks(backend, x, weight, bias, stride, padding, dilation, groups, out_size,
                                        self.gather_block_bytes())
+        else:
+            return None
         if bias is not None:
             out += bias.reshape(-1, 1, 1)
         return out
