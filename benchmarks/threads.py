@@ -41,8 +41,9 @@ def blas_controller():
     return found[0]
 
 
-def measure(torch, blas, batch: int, rounds: int, steps: int) -> dict[str, float]:
-    """Median ms per step of each configuration at ``batch``, and the loss each reached."""
+def measure(torch, blas, batch: int, rounds: int, steps: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median ms per step of each configuration at ``batch``, and the loss each reached, both
+    keyed ``"<framework> <threads>"``."""
     rng = np.random.default_rng(0)
     state = initial_state(0)
     images = rng.standard_normal((batch, 1, 28, 28), dtype=np.float32)
@@ -69,8 +70,8 @@ def measure(torch, blas, batch: int, rounds: int, steps: int) -> dict[str, float
                 losses[key] = step()
             times[key].append((time.perf_counter() - start) / steps * 1e3)
     use(2)
-    return {f"{name} {threads}": statistics.median(times[(name, threads)]) for name, threads in runs} | {
-        f"loss {name} {threads}": losses[(name, threads)] for name, threads in runs}
+    return ({f"{name} {threads}": statistics.median(times[(name, threads)]) for name, threads in runs},
+            {f"{name} {threads}": losses[(name, threads)] for name, threads in runs})
 
 
 def main() -> int:
@@ -87,13 +88,11 @@ def main() -> int:
     print(f"{'batch':>5s} {header}   2nd thread: minigrad  pytorch")
     results = []
     for batch in args.batch_sizes:
-        row = measure(torch, blas, batch, args.rounds, args.steps)
+        row, losses = measure(torch, blas, batch, args.rounds, args.steps)
         gains = {name: row[f"{name} 1"] / row[f"{name} 2"] for name in ("minigrad", "pytorch")}
         cells = " ".join(f"{row[f'{name} {threads}']:14.2f}" for name, threads in CONFIGURATIONS)
         print(f"{batch:5d} {cells}   {gains['minigrad']:8.2f}x {gains['pytorch']:8.2f}x", flush=True)
-        results.append({"batch": batch, "ms_per_step": {k: v for k, v in row.items() if not k.startswith("loss")},
-                        "last_loss": {k[5:]: v for k, v in row.items() if k.startswith("loss")},
-                        "second_thread_speedup": gains})
+        results.append({"batch": batch, "ms_per_step": row, "last_loss": losses, "second_thread_speedup": gains})
     if args.json:
         Path(args.json).write_text(json.dumps({"runs": results}, indent=2))
     return 0
