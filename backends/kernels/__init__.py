@@ -16,7 +16,9 @@ each of its internal paths, to the reference on every device.
   channels last, scatter), tiling max pooling.
 * :class:`~minigrad.backends.kernels.numba_kernels.NumbaKernels`: the CPU's, when numba is
   installed (the ``fast`` extra): compiled loops for max pooling and for convolutions from one
-  input channel.
+  input channel, and for LeNet-sized stride-1 convolutions (forward and dL/dX) the vector
+  kernel of :mod:`~minigrad.backends.kernels.vector_conv` (LLVM IR with explicit SIMD vectors,
+  JIT-compiled by llvmlite, which numba brings).
 """
 
 from __future__ import annotations

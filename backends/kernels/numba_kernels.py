@@ -5,6 +5,9 @@ be ``kh * kw`` copies of the input for a GEMM with a handful of rows: direct loo
 forward (:func:`correlate_one_channel`) and for its weight gradient, the correlation with a
 kernel larger than its output (:func:`correlate_with_large_kernel`).
 
+LeNet-sized stride-1 convolutions (conv1, conv2 and conv2's input gradient, a full
+correlation) go to the explicitly vectorised kernel of ``vector_conv`` (:func:`is_direct`).
+
 ReLU and its backward (``threshold_backward``) as one select pass each.
 
 Max pooling, one pass over each independent (image, channel) plane:
@@ -30,6 +33,7 @@ import importlib.util
 from functools import cache
 from typing import Any
 
+from minigrad.backends.kernels import vector_conv
 from minigrad.backends.kernels.array_kernels import ArrayKernels, flat_planes
 
 
@@ -53,6 +57,8 @@ class NumbaKernels(ArrayKernels):
         # gradient) has one channel too, and the direct loop's taps would be its Ho * Wo pixels.
         if is_one_channel_weight_gradient(x, weight, stride, dilation, groups, out_size):
             return correlate_with_large_kernel(backend, x, weight, bias, padding, out_size)
+        if is_direct(x, weight, stride, groups, out_size):
+            return vector_conv.correlate(backend.xp, x, weight, bias, padding, dilation, out_size)
         if is_one_channel(x, weight, stride, groups):
             return correlate_one_channel(backend, x, weight, bias, padding, dilation, out_size)
         return super().conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)
@@ -111,6 +117,25 @@ class NumbaKernels(ArrayKernels):
             out.reshape(n * c, -1),
         )
         return out
+
+
+#: The vector kernel's domain (``vector_conv``): LeNet's channel counts, where the GEMM's
+#: im2col copy is shared by too few kernels to pay for itself (larger layers are unmeasured and
+#: keep the GEMM), and enough arithmetic to pay for compiling each geometry once (~0.1-0.5 s).
+DIRECT_MAX_OUTPUT_CHANNELS = 16
+DIRECT_MAX_TAPS = 400  # input channels * kernel height * width
+DIRECT_MIN_PRODUCTS = 2**20  # multiply-adds of one call
+
+
+def is_direct(x, weight, stride, groups: int, out_size) -> bool:
+    """Whether the vector kernel takes this convolution: its domain (``vector_conv.fits``), a
+    kernel no larger than the output (a weight gradient's "kernel" is an image: the GEMM), and
+    a layer of LeNet's size."""
+    o, c, kh, kw = weight.shape
+    ho, wo = out_size
+    return (vector_conv.available() and vector_conv.fits(x, weight, stride, groups, out_size)
+            and kh <= ho and kw <= wo and o <= DIRECT_MAX_OUTPUT_CHANNELS and c * kh * kw <= DIRECT_MAX_TAPS
+            and x.shape[0] * o * ho * wo * c * kh * kw >= DIRECT_MIN_PRODUCTS)
 
 
 #: The direct loop's domain: up to this many output channels (beyond, the GEMM's im2col copy is

