@@ -41,6 +41,7 @@ MAX_VECTORS_PER_ROW = 4
 MAX_KERNEL_WIDTH = 11
 
 
+@cache  # asked on every convolution (numba_kernels.is_direct)
 def available() -> bool:
     """Whether llvmlite is installed (it comes with numba, the ``fast`` extra)."""
     return importlib.util.find_spec("llvmlite") is not None
