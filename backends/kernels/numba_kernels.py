@@ -33,7 +33,7 @@ import importlib.util
 from functools import cache
 from typing import Any
 
-from minigrad.backends.kernels import vector_conv
+from minigrad.backends.kernels import vector_conv, vector_weight_gradient
 from minigrad.backends.kernels.array_kernels import ArrayKernels, flat_planes
 
 
@@ -55,9 +55,14 @@ class NumbaKernels(ArrayKernels):
     def conv2d(self, backend, x, weight, bias, stride, padding, dilation, groups, out_size):
         # The weight gradient first: with a batch of one image its kernel (the upstream
         # gradient) has one channel too, and the direct loop's taps would be its Ho * Wo pixels.
+        if is_direct_weight_gradient(x, weight, stride, dilation, groups, out_size):
+            out = vector_weight_gradient.correlate_over_batch(backend.xp, x, weight, padding, out_size)
+            return out if bias is None else out + bias.reshape(-1, 1, 1)
         if is_one_channel_weight_gradient(x, weight, stride, dilation, groups, out_size):
             return correlate_with_large_kernel(backend, x, weight, bias, padding, out_size)
-        if is_direct(x, weight, stride, groups, out_size):
+        # The vector kernel skips the kernel rows that meet padding rows: exact unless a weight
+        # is inf or nan, where the reference's weight * 0 is nan (PyTorch's too).
+        if is_direct(x, weight, stride, groups, out_size) and (not any(padding) or backend.xp.isfinite(weight).all()):
             return vector_conv.correlate(backend.xp, x, weight, bias, padding, dilation, out_size)
         if is_one_channel(x, weight, stride, groups):
             return correlate_one_channel(backend, x, weight, bias, padding, dilation, out_size)
@@ -136,6 +141,17 @@ def is_direct(x, weight, stride, groups: int, out_size) -> bool:
     return (vector_conv.available() and vector_conv.fits(x, weight, stride, groups, out_size)
             and kh <= ho and kw <= wo and o <= DIRECT_MAX_OUTPUT_CHANNELS and c * kh * kw <= DIRECT_MAX_TAPS
             and x.shape[0] * o * ho * wo * c * kh * kw >= DIRECT_MIN_PRODUCTS)
+
+
+def is_direct_weight_gradient(x, weight, stride, dilation, groups: int, out_size) -> bool:
+    """Whether the vector weight gradient takes this correlation: one that ``ops/conv.py``'s
+    ``weight_gradient`` asks for (``vector_weight_gradient.fits``: x (C, N, H, W), the upstream
+    gradient (O, N, Ho, Wo) as the kernel), of a layer in ``is_direct``'s domain."""
+    c, o, (kh, kw) = x.shape[0], weight.shape[0], out_size
+    return (vector_weight_gradient.available()
+            and vector_weight_gradient.fits(x, weight, stride, dilation, groups, out_size)
+            and o <= DIRECT_MAX_OUTPUT_CHANNELS and c * kh * kw <= DIRECT_MAX_TAPS
+            and c * o * kh * kw * weight.shape[1] * weight.shape[2] * weight.shape[3] >= DIRECT_MIN_PRODUCTS)
 
 
 #: The direct loop's domain: up to this many output channels (beyond, the GEMM's im2col copy is

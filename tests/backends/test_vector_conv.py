@@ -125,3 +125,18 @@ def test_a_lenet_step_takes_it_and_equals_the_reference_kernels(monkeypatch):
     monkeypatch.setattr(backend, "kernels", Kernels())
     for got, expected in zip(fast, step()):
         numpy.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_an_inf_weight_over_the_padding_gives_nan_as_in_the_reference(monkeypatch):
+    """The vector kernel skips kernel rows over padding rows (weight * 0 is 0 only for finite
+    weights), so NumbaKernels leaves non-finite weights with padding to the reference."""
+    backend = backends.get("cpu")
+    monkeypatch.setattr(backend, "kernels", numba_kernels.NumbaKernels())
+    x, weight = numpy.ones((8, 2, 28, 28), "float32"), numpy.ones((4, 2, 5, 5), "float32")
+    assert numba_kernels.is_direct(x, weight, (1, 1), 1, (28, 28))
+    weight[1, 0, 0, 2] = numpy.inf
+    with numpy.errstate(invalid="ignore"):
+        got = F.conv2d(minigrad.tensor(x), minigrad.tensor(weight), padding=2).numpy()
+        expected = reference(x, weight, None, (2, 2), (1, 1), (28, 28))
+    assert numpy.isnan(expected[:, 1, :2]).all()  # the top rows meet the padding
+    numpy.testing.assert_array_equal(got, expected)
