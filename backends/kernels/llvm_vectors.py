@@ -18,8 +18,6 @@ from functools import cache
 
 __all__ = ["available", "lanes", "has_avx512", "VectorFunction"]
 
-UNROLL_LOOPS = False
-
 
 @cache  # asked on every convolution (numba_kernels.is_direct)
 def available() -> bool:
@@ -79,9 +77,9 @@ class VectorFunction:
         module = llvm.parse_assembly(str(self.module))
         module.verify()
         options = llvm.create_pipeline_tuning_options(speed_level=3)
-        # The code is unrolled where it pays already; LLVM's unroller would copy the short
-        # constant-bound row loops again, and compiling took seconds instead of a fraction.
-        options.loop_unrolling = UNROLL_LOOPS
+        # The code is unrolled where it pays already: LLVM's unroller only copied the short
+        # constant-bound loops again (longer compiles; no faster code in interleaved runs).
+        options.loop_unrolling = False
         builder = llvm.create_pass_builder(machine, options)
         builder.getModulePassManager().run(module, builder)
         engine = llvm.create_mcjit_compiler(module, machine)
