@@ -12,10 +12,13 @@ first steps must agree closely (printed): the benchmark is also a correctness ch
 
 Peak memory is measured in a fresh subprocess per framework (peak RSS during 40 training steps
 minus RSS before them, after a one-image step that loads each library's lazily loaded parts),
-so one framework's allocations do not hide the other's. At small batches the figure is a few
-MiB and moves by ~0.5 MiB from run to run for both frameworks (where the C allocator happens to
-place each buffer), so it is measured ``--memory-repeats`` times, alternating, and the median
-is reported with every run's value.
+so one framework's allocations do not hide the other's. minigrad's JIT-compiled kernels are
+loaded there from its machine-code cache (``backends/kernels/object_cache``), which the
+throughput run before it filled, as PyTorch's kernels come compiled; the one-time cost of an
+empty cache (each geometry compiled once per machine) is ``benchmarks/kernel_cache.py``'s
+measurement. At small batches the figure is a few MiB and moves by ~0.5 MiB from run to run for
+both frameworks (where the C allocator happens to place each buffer), so it is measured
+``--memory-repeats`` times, alternating, and the median is reported with every run's value.
 """
 
 from __future__ import annotations

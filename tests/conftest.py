@@ -8,8 +8,10 @@ Only GPU tests may skip in CI (there is no GPU there).
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,13 @@ REQUIRE_ORACLES = os.environ.get("MINIGRAD_REQUIRE_ORACLES", "") not in ("", "0"
 settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
 settings.register_profile("dev")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if REQUIRE_ORACLES else "dev"))
+
+# The JIT kernels' machine-code cache (backends/kernels/object_cache): a fresh one per run, so the
+# suite compiles every kernel it pins (the path a new geometry takes) and never depends on, or
+# fills, a developer's ~/.cache. Subprocesses inherit it.
+if "MINIGRAD_KERNEL_CACHE" not in os.environ:
+    os.environ["MINIGRAD_KERNEL_CACHE"] = tempfile.mkdtemp(prefix="minigrad-kernel-cache-")
+    atexit.register(shutil.rmtree, os.environ["MINIGRAD_KERNEL_CACHE"], ignore_errors=True)
 
 
 def missing_oracle(reason: str) -> None:

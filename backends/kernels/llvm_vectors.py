@@ -14,9 +14,15 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
+import threading
 from functools import cache
 
-__all__ = ["available", "lanes", "has_avx512", "VectorFunction"]
+from . import object_cache
+
+__all__ = ["available", "lanes", "has_avx512", "VectorFunction", "compiled"]
+
+_LOCK = threading.Lock()
+_FUNCTIONS: dict = {}  # cache key -> ctypes function, for this process
 
 
 @cache  # asked on every convolution (numba_kernels.is_direct)
@@ -35,18 +41,65 @@ def lanes(dtype_char: str) -> int:
     return (64 if has_avx512() else 32) // (4 if dtype_char == "f" else 8)
 
 
+def compiled(builder: type[VectorFunction], dtype_char: str, *geometry):
+    """The function ``builder(dtype_char, *geometry)`` writes, optimised (O3) and compiled for
+    this host, as a ctypes function: loaded from the on-disk cache (``object_cache``) where it
+    holds the code, else compiled and stored there."""
+    name = object_cache.key(builder, (dtype_char, *geometry), _target_description())
+    with _LOCK:  # one engine for all threads; each symbol is added to it once
+        if name not in _FUNCTIONS:
+            _FUNCTIONS[name] = _load_or_compile(builder, dtype_char, geometry, name)
+        return _FUNCTIONS[name]
+
+
+def _load_or_compile(builder: type[VectorFunction], dtype_char: str, geometry: tuple, name: str):
+    import llvmlite.binding as llvm
+
+    machine, _ = _target()
+    code = object_cache.read(name)
+    if code is None:
+        module = llvm.parse_assembly(str(builder(dtype_char, *geometry).module))
+        module.verify()
+        module.get_function(builder.name).name = name  # unique within the one shared engine
+        options = llvm.create_pipeline_tuning_options(speed_level=3)
+        # The code is unrolled where it pays already: LLVM's unroller only copied the short
+        # constant-bound loops again (longer compiles; no faster code in interleaved runs).
+        options.loop_unrolling = False
+        passes = llvm.create_pass_builder(machine, options)
+        passes.getModulePassManager().run(module, passes)
+        code = machine.emit_object(module)
+        object_cache.write(name, code)
+    engine = _engine()
+    engine.add_object_file(llvm.ObjectFileRef.from_data(code))
+    engine.finalize_object()
+    signature = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * builder.arrays, *[ctypes.c_int64] * builder.integers)
+    address = engine.get_function_address(name)
+    if not address:  # an entry whose checksum holds but whose code is not this kernel's
+        raise RuntimeError(f"the kernel cache entry {name}.o in {object_cache.directory()} does not hold "
+                           f"{name}: delete it, or set MINIGRAD_KERNEL_CACHE=off")
+    function = signature(address)
+    function.engine = engine  # the machine code lives as long as its engine
+    return function
+
+
 class VectorFunction:
     """Builds one function ``name(arrays..., integers...)`` over arrays of one float dtype.
 
-    A subclass writes the body with ``self.b`` (llvmlite's IRBuilder) and the helpers below in
-    ``__init__`` after calling ``super().__init__``, then ``compile()`` returns the ctypes function.
+    A subclass sets ``name``, ``arrays`` and ``integers`` and writes the body with ``self.b``
+    (llvmlite's IRBuilder) and the helpers below in ``__init__`` after calling
+    ``super().__init__``; :func:`compiled` turns it into a ctypes function.
     """
 
-    def __init__(self, dtype_char: str, name: str, arrays: int, integers: int) -> None:
+    name: str
+    arrays: int  #: pointer arguments, first
+    integers: int  #: int64 arguments, after them
+
+    def __init__(self, dtype_char: str) -> None:
         import llvmlite.binding as llvm
         import llvmlite.ir as ir
 
-        self.ir, self.name = ir, name
+        self.ir = ir
+        name, arrays, integers = self.name, self.arrays, self.integers
         self.width = lanes(dtype_char)
         self.itemsize = 4 if dtype_char == "f" else 8  # the alignment of shifted, unaligned runs
         number = ir.FloatType() if dtype_char == "f" else ir.DoubleType()
@@ -58,7 +111,6 @@ class VectorFunction:
         self.function = ir.Function(self.module, signature, name=name)
         for argument in self.function.args[:arrays]:
             argument.add_attribute("noalias")
-        self.signature = (arrays, integers)
 
         vector, pointer, suffix = self.vector, self.vector.as_pointer(), f"v{self.width}f{8 * self.itemsize}"
         self.masked_load = self.intrinsic(f"llvm.masked.load.{suffix}.p0", vector,
@@ -68,27 +120,6 @@ class VectorFunction:
         self.fmuladd = self.intrinsic(f"llvm.fmuladd.{suffix}", vector, [vector] * 3)
         self.b = ir.IRBuilder(self.function.append_basic_block("entry"))
         self.zeros = ir.Constant(vector, [0.0] * self.width)
-
-    def compile(self):
-        """The function, optimised (O3) and compiled for this host, as a ctypes function."""
-        import llvmlite.binding as llvm
-
-        machine, _ = _target()
-        module = llvm.parse_assembly(str(self.module))
-        module.verify()
-        options = llvm.create_pipeline_tuning_options(speed_level=3)
-        # The code is unrolled where it pays already: LLVM's unroller only copied the short
-        # constant-bound loops again (longer compiles; no faster code in interleaved runs).
-        options.loop_unrolling = False
-        builder = llvm.create_pass_builder(machine, options)
-        builder.getModulePassManager().run(module, builder)
-        engine = llvm.create_mcjit_compiler(module, machine)
-        engine.finalize_object()
-        arrays, integers = self.signature
-        signature = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * arrays, *[ctypes.c_int64] * integers)
-        function = signature(engine.get_function_address(self.name))
-        function.engine = engine  # the machine code lives as long as its engine
-        return function
 
     # --- memory ------------------------------------------------------------------------------
     def load(self, array, offset, valid: list[bool]):
@@ -155,6 +186,23 @@ class VectorFunction:
 
     def const32(self, value: int):
         return self.ir.Constant(self.i32, value)
+
+
+@cache
+def _engine():
+    """The process's one MCJIT engine: every kernel's object code is added to it (an engine per
+    kernel would keep its own module and memory manager)."""
+    import llvmlite.binding as llvm
+
+    return llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target()[0])
+
+
+@cache
+def _target_description() -> str:
+    import llvmlite.binding as llvm
+
+    _target()  # initialises LLVM's native target
+    return f"{llvm.get_process_triple()} {llvm.get_host_cpu_name()} {llvm.get_host_cpu_features().flatten()}"
 
 
 @cache

@@ -25,6 +25,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from minigrad.backends.kernels import llvm_vectors
 from minigrad.backends.kernels.llvm_vectors import VectorFunction, available, has_avx512, lanes
 
 __all__ = ["available", "correlate", "fits", "compiled"]
@@ -64,8 +65,8 @@ def correlate(xp: Any, x: Any, weight: Any, bias: Any, padding, dilation, out_si
 def compiled(dtype_char: str, c: int, h: int, w: int, o: int, kh: int, kw: int, ph: int, pw: int,
              dh: int, dw: int):
     """The compiled correlation for one geometry (any batch size), as a ctypes function
-    ``(x, weight, bias or NULL, out, n0, n1)``; compiled once per process."""
-    return _CorrelationIR(dtype_char, (c, h, w), (o, kh, kw), (ph, pw), (dh, dw)).compile()
+    ``(x, weight, bias or NULL, out, n0, n1)``; compiled once per machine (``object_cache``)."""
+    return llvm_vectors.compiled(_CorrelationIR, dtype_char, (c, h, w), (o, kh, kw), (ph, pw), (dh, dw))
 
 
 class _CorrelationIR(VectorFunction):
@@ -73,8 +74,10 @@ class _CorrelationIR(VectorFunction):
     vectors are summed in registers over every input channel and kernel row (``input_row``),
     then stored (``store_row``)."""
 
+    name, arrays, integers = "correlate", 4, 2
+
     def __init__(self, dtype_char: str, image, kernel, padding, dilation) -> None:
-        super().__init__(dtype_char, "correlate", arrays=4, integers=2)
+        super().__init__(dtype_char)
         (self.c, self.h, self.w), (self.o, self.kh, self.kw) = image, kernel
         (self.ph, self.pw), (self.dh, self.dw) = padding, dilation
         self.ho = self.h + 2 * self.ph - self.dh * (self.kh - 1)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from minigrad.backends.kernels import llvm_vectors
 from minigrad.backends.kernels.llvm_vectors import VectorFunction, available, has_avx512, lanes
 
 __all__ = ["available", "correlate_over_batch", "fits", "compiled"]
@@ -72,13 +73,15 @@ def compiled(dtype_char: str, c: int, h: int, w: int, o: int, ho: int, wo: int, 
     """The compiled function for one geometry (any batch size), as a ctypes function
     ``(x, grad, sums, planes, n0, n1)`` that adds images ``[n0, n1)`` into ``sums``
     (C, O, KH, KW, L), with ``planes`` (KW, C, Ho + KH - 1, Wo) its room for the narrow planes;
-    compiled once per process."""
-    return _WeightGradientIR(dtype_char, (c, h, w), (o, ho, wo), (kh, kw), (ph, pw)).compile()
+    compiled once per machine (``object_cache``)."""
+    return llvm_vectors.compiled(_WeightGradientIR, dtype_char, (c, h, w), (o, ho, wo), (kh, kw), (ph, pw))
 
 
 class _WeightGradientIR(VectorFunction):
+    name, arrays, integers = "weight_gradient", 4, 2
+
     def __init__(self, dtype_char: str, image, grad, kernel, padding) -> None:
-        super().__init__(dtype_char, "weight_gradient", arrays=4, integers=2)
+        super().__init__(dtype_char)
         (self.c, self.h, self.w), (self.o, self.ho, self.wo) = image, grad
         (self.kh, self.kw), (self.ph, self.pw) = kernel, padding
         self.rows = self.ho + self.kh - 1  # of the padded image, and of each narrow plane
