@@ -7,7 +7,8 @@
 Both frameworks train the same LeNet-5 (conv 6@5x5 pad 2, max-pool, conv 16@5x5, max-pool,
 120, 84, 10, ReLU; SGD with momentum; float32) from the SAME initial weights on the SAME MNIST
 batches. Timing windows alternate A B A B after a warm-up, so both see the same machine
-conditions; medians are reported. Because both train identically, their losses after the same
+conditions, each after a pause in which the other's idle threads go to sleep (``settle.py``);
+medians are reported. Because both train identically, their losses after the same
 first steps must agree closely (printed): the benchmark is also a correctness check.
 
 Peak memory is measured in a fresh subprocess per framework (peak RSS during 40 training steps
@@ -39,8 +40,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 from minigrad.models import LeNet  # noqa: E402
+from settle import settle  # noqa: E402
 
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
@@ -149,6 +152,7 @@ def initial_state(seed: int) -> dict[str, np.ndarray]:
 
 def time_window(trainer, first_step: int, steps: int) -> float:
     trainer.synchronize()
+    settle()  # the previous window's idle threads go to sleep first (see settle.py)
     start = time.perf_counter()
     for i in range(first_step, first_step + steps):
         trainer.step(i)

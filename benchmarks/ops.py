@@ -20,12 +20,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from settle import settle  # noqa: E402
 
 import minigrad  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
 
 
 def median_us(function, repeat: int) -> float:
+    settle()  # the other framework's idle threads go to sleep first (see settle.py)
     function()  # warm-up
     samples = []
     for _ in range(repeat):

@@ -176,7 +176,9 @@ class VectorFunction:
         return self.const(value) if isinstance(value, int) else value
 
     def intrinsic(self, name: str, result, arguments):
-        return self.ir.Function(self.module, self.ir.FunctionType(result, arguments), name=name)
+        """LLVM's intrinsic ``name``, declared once in the module."""
+        declared = self.module.globals.get(name)
+        return declared or self.ir.Function(self.module, self.ir.FunctionType(result, arguments), name=name)
 
     def mask(self, valid: list[bool]):
         return self.ir.Constant(self.mask_type, [self.ir.Constant(self.ir.IntType(1), int(v)) for v in valid])

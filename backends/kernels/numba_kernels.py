@@ -33,7 +33,7 @@ import importlib.util
 from functools import cache
 from typing import Any
 
-from minigrad.backends.kernels import vector_conv, vector_weight_gradient
+from minigrad.backends.kernels import vector_conv, vector_pool, vector_weight_gradient
 from minigrad.backends.kernels.array_kernels import ArrayKernels, flat_planes
 
 
@@ -84,6 +84,8 @@ class NumbaKernels(ArrayKernels):
         return result
 
     def max_pool2d(self, backend, x, kernel_size, stride, dilation, out_size):
+        if vector_pool.available() and vector_pool.fits(x, kernel_size, stride, dilation, out_size):
+            return vector_pool.max_pool(backend.xp, x, kernel_size, out_size)
         found = super().max_pool2d(backend, x, kernel_size, stride, dilation, out_size)  # tiling windows
         if found is not None or not compiles(x.dtype):
             return found
