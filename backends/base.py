@@ -46,6 +46,9 @@ class Backend:
     index: int = 0
     #: Whether array work must run inside ``activate()`` (a GPU: make the device current).
     scoped: bool = False
+    #: The library's array class: ``type(a) is array_type`` is the fast check that wrapping ``a``
+    #: needs (every op result); ``is_array`` decides the rest (subclasses, scalars).
+    array_type: type | None = None
     #: Fast realisations of the hot primitives (``backends/kernels``); the base class has none,
     #: so every primitive runs its reference realisation from ``minigrad/ops``.
     kernels: Kernels = Kernels()

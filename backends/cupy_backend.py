@@ -135,6 +135,7 @@ class CupyBackend(Backend):
                 f"cuda:{index} requested but only {gpus}: use cuda:0..cuda:{count - 1}"
             )
         self.xp = cupy
+        self.array_type = cupy.ndarray
         self.index = index
         # The NumPy-like layouts, with every copy made at once: a GPU has no small cache to fit.
         self.kernels = ArrayKernels(block_bytes=None)

@@ -14,6 +14,7 @@ class NumpyBackend(Backend):
     xp = numpy
     type = "cpu"
     index = 0
+    array_type = numpy.ndarray
 
     def __init__(self) -> None:
         self.generator = numpy.random.default_rng()

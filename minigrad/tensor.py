@@ -127,7 +127,8 @@ class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, Intero
     def _make(cls, array: Any, backend: Any, grad_fn: Any = None, index: int = 0) -> Tensor:
         """Wrap a raw array without copying or checking (the fast path the ops use)."""
         tensor = cls.__new__(cls)
-        if not backend.is_array(array):  # NumPy gives scalars for 0-d results: keep an array
+        if type(array) is not backend.array_type and not backend.is_array(array):
+            # NumPy gives scalars for 0-d results: keep an array
             array = backend.asarray(array)
         if grad_fn is not None and array.dtype.kind != "f":
             grad_fn = None  # integer and boolean results never carry gradients
@@ -552,8 +553,9 @@ class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, Intero
     def _floating(self) -> Tensor:
         """This tensor as the input of a float op (exp, log...): integers and booleans become
         the default float first, as in PyTorch (``exp`` of an int64 tensor is float32)."""
-        dtype = floating_result(self.dtype)
-        return self if dtype == self.dtype else shape.Cast.apply(self, dtype=dtype)
+        if self._array.dtype.kind in "fc":  # already floating (every float op asks)
+            return self
+        return shape.Cast.apply(self, dtype=floating_result(self.dtype))
 
     def __neg__(self) -> Tensor:
         _refuse_bool("neg", self, "Negation, the `-` operator, on a bool tensor", "`~` or logical_not()")

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from minigrad.autograd import anomaly
-from minigrad.autograd.function import Node, _tensor_module
+from minigrad.autograd.function import Node, TensorInfo, _tensor_module
 from minigrad.autograd.grad_mode import set_grad_enabled
 
 
@@ -254,45 +254,48 @@ def _run(roots: list, seeds: list, retain_graph: bool | None, create_graph: bool
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
+            declared = node.needs_input_grad
+            wanted, input_grads = declared, None
             if grads is not None:  # a node no gradient reached only releases its inputs
                 if node.output_hooks or node.retained_outputs or sinks.outputs:
                     sinks.node_outputs(node, grads)
                 if node in runs:
-                    # One pass over the edges: deliver each wanted input gradient (summed back
-                    # to its input's shape and dtype by _deliver where they differ).
-                    wanted = node.needs_input_grad if all_leaves else _wanted(node, visit, sinks)
+                    if not all_leaves:
+                        wanted = _wanted(node, visit, sinks)
                     input_grads = _call_backward(node, grads, wanted)
                     if checking:
                         anomaly.check_gradients(node, input_grads)
                     if not retain_graph:
                         node.free()
-                    for edge, needed, grad_value, info in zip(node.next_functions, wanted, input_grads, node.inputs):
-                        if not needed or grad_value is None:
-                            continue
-                        if (
-                            type(grad_value) is not tensor_type
-                            or grad_value._array.shape != info.shape
-                            or grad_value._array.dtype != info.dtype
-                        ):
-                            grad_value = _deliver(grad_value, info, node)
-                        source, index = edge
-                        if type(source) is Node:
-                            _add_pending(pending, source, index, grad_value)
-                        else:
-                            sinks.leaf(source, grad_value)
-            # The node has sent what it will send: its inputs' nodes wait for one edge less, and
-            # a leaf whose every edge is done gets its summed gradient.
-            for edge, needed in zip(node.next_functions, node.needs_input_grad):
+            if input_grads is None:
+                input_grads = (None,) * len(node.next_functions)
+            # One pass over the edges: deliver each wanted input gradient (summed back to its
+            # input's shape and dtype by _deliver where they differ); then, the node having sent
+            # what it will send, its inputs' nodes wait for one edge less, and a leaf whose every
+            # edge is done gets its summed gradient.
+            for edge, needed, grad_value, info, declared_need in zip(node.next_functions, wanted, input_grads,
+                                                                      node._input_fields, declared):
                 if edge is None:
                     continue
                 source = edge[0]
+                if needed and grad_value is not None:
+                    if (
+                        type(grad_value) is not tensor_type
+                        or grad_value._array.shape != info[0]
+                        or grad_value._array.dtype != info[1]
+                    ):
+                        grad_value = _deliver(grad_value, TensorInfo._make(info), node)
+                    if type(source) is Node:
+                        _add_pending(pending, source, edge[1], grad_value)
+                    else:
+                        sinks.leaf(source, grad_value)
                 if type(source) is Node:
                     if source in visit:
                         left = dependencies[source] - 1
                         dependencies[source] = left
                         if left == 0:
                             ready.append(source)
-                elif needed:
+                elif declared_need:
                     sinks.leaf_edge_done(source)
         sinks.finish()
 
@@ -363,7 +366,7 @@ def _plan(root_nodes: list, sinks: _Sinks) -> tuple:
             if (source in visit) if isinstance(source, Node) else sinks.wants_leaf(source):
                 runs.add(node)
                 break
-        if node in runs or any((node, i) in sinks.outputs for i in range(len(node.outputs))):
+        if node in runs or any((node, i) in sinks.outputs for i in range(len(node._output_fields))):
             visit.add(node)
     return visit, runs
 
@@ -381,7 +384,7 @@ def _count_dependencies(visit: Any) -> dict:
 def _add_pending(pending: dict, node: Node, index: int, grad_value: Any) -> None:
     slots = pending.get(node)
     if slots is None:
-        slots = pending[node] = [None] * len(node.outputs)
+        slots = pending[node] = [None] * len(node._output_fields)
     slots[index] = grad_value if slots[index] is None else slots[index] + grad_value
 
 

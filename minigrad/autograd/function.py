@@ -31,6 +31,7 @@ import traceback
 from typing import Any
 
 from minigrad.autograd import anomaly, grad_mode
+from minigrad.autograd.grad_mode import _state as _GRAD_STATE
 from minigrad.autograd.grad_mode import is_grad_enabled
 from minigrad.autograd.hooks import RemovableHandle, add_hook
 from minigrad.autograd.saved import (
@@ -79,8 +80,11 @@ class Node:
     # Defaults live on the class, so a node costs four attribute writes (this runs for every
     # op); hooks and retain_grad make their dicts on first use (add_output_hook, retain_output).
     next_functions: tuple = ()
-    inputs: tuple = ()
-    outputs: tuple = ()
+    # TensorInfo's fields as plain tuples, per input (or None) and per output: a tuple costs a
+    # third of a TensorInfo to make, and apply makes these for every recorded op. ``inputs``
+    # and ``outputs`` give them as TensorInfos.
+    _input_fields: tuple = ()
+    _output_fields: tuple = ()
     retained_outputs: dict = {}  # read-only default; retain_output() makes the node's own
     output_hooks: dict = {}  # read-only default; add_output_hook() makes the node's own
     materialize_grads = True
@@ -108,6 +112,14 @@ class Node:
         return add_hook(self.output_hooks.setdefault(index, {}), hook)
 
     # --- what forward and backward use ----------------------------------------------------
+    @property
+    def inputs(self) -> tuple:
+        return tuple([None if fields is None else _info(fields) for fields in self._input_fields])
+
+    @property
+    def outputs(self) -> tuple:
+        return tuple([_info(fields) for fields in self._output_fields])
+
     @property
     def name(self) -> str:
         return self.function.name
@@ -157,7 +169,10 @@ class Node:
         """The saved values as Tensors, each checked against in-place edits since it was saved."""
         if self._freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        return tuple(None if saved is None else unpack(self, saved) for saved in self._saved)
+        values = []  # a loop, not a generator: no frame of its own
+        for saved in self._saved:
+            values.append(None if saved is None else unpack(self, saved))
+        return tuple(values)
 
     def _rebind_output(self, index: int, tensor: Any) -> None:
         """Output ``index`` now lives in ``tensor``'s storage (after an in-place op wrote it there)."""
@@ -228,47 +243,46 @@ class Function:
         # when the op is recorded), a Node of four attribute writes, and no grad-mode switch or
         # device scope where none is needed.
         tensor_type = _TENSOR or _tensor_class()
-        backend, any_grad, needs, inputs = None, False, [], []
+        enabled = _GRAD_STATE.enabled
+        backend, any_grad, needs, inputs, edges, infos = None, False, [], [], [], []
         for a in args:
             if isinstance(a, tensor_type):
                 if backend is None:
                     backend = a.backend
                 elif a.backend is not backend:
                     _tensor_module().common_backend([t for t in args if isinstance(t, tensor_type)], cls.name)
+                array = a._array
+                inputs.append(array)
                 if a.requires_grad:
                     needs.append(True)
                     any_grad = True
+                    if enabled:  # the edge and the input's record, taken before forward (a dirty input changes)
+                        source = a.grad_fn
+                        edges.append((a, 0) if source is None else (source, a._output_index))
+                        infos.append((array.shape, array.dtype, a.name))
                 else:
                     needs.append(False)
-                inputs.append(a._array)
+                    if enabled:
+                        edges.append(None)
+                        infos.append((array.shape, array.dtype, a.name))
             else:
                 needs.append(False)
                 inputs.append(a)
+                if enabled:
+                    edges.append(None)
+                    infos.append(None)
         if backend is None:
             backend = _tensor_module().common_backend([], cls.name)
-        record = any_grad and is_grad_enabled()
-        ctx = Node(cls, backend, attrs, tuple(needs))
-        if record:  # the edges and input records, taken before forward (a dirty input changes)
-            edges, infos = [], []
-            for a, needed in zip(args, needs):
-                if isinstance(a, tensor_type):
-                    array = a._array
-                    infos.append(_info((array.shape, array.dtype, a.name)))
-                    if needed:
-                        source = a.grad_fn
-                        edges.append((a, 0) if source is None else (source, a._output_index))
-                    else:
-                        edges.append(None)
-                else:
-                    infos.append(None)
-                    edges.append(None)
+        record = any_grad and enabled
+        ctx = _new_node(Node)  # Node's four attributes, written here without an __init__ call
+        ctx.function, ctx.backend, ctx.attrs, ctx.needs_input_grad = cls, backend, attrs, tuple(needs)
 
         if cls.takes_arrays:  # raw arrays in, raw arrays out: nothing inside can record
             if backend.scoped:
                 with backend.activate(cls.name):  # on the inputs' GPU (see Backend.activate)
                     raw = cls.forward(ctx, *inputs, **attrs)
             else:
-                raw = cls.forward(ctx, *inputs, **attrs)
+                raw = cls.forward(ctx, *inputs, **attrs) if attrs else cls.forward(ctx, *inputs)
             raw_outputs = raw if type(raw) is tuple else (raw,)
             arrays = raw_outputs
         else:
@@ -289,24 +303,30 @@ class Function:
         out_backend = cls.output_backend(backend, attrs) if cls._moves_data else backend
         make = tensor_type._make
         if not record:
-            outputs = [make(a, out_backend) for a in arrays]
+            outputs = [make(arrays[0], out_backend)] if len(arrays) == 1 else [make(a, out_backend) for a in arrays]
         elif ctx.non_differentiable:
             skip = {id(o) for o in ctx.non_differentiable}
             outputs = [make(a, out_backend, None if id(o) in skip else ctx, i)
                        for i, (a, o) in enumerate(zip(arrays, raw_outputs))]
+        elif len(arrays) == 1:  # the common case, without a comprehension's frame
+            outputs = [make(arrays[0], out_backend, ctx, 0)]
         else:
             outputs = [make(a, out_backend, ctx, i) for i, a in enumerate(arrays)]
         if cls.is_view and args and isinstance(args[0], tensor_type):
             outputs[0]._link_view(args[0], cls, attrs)
         if record:
-            ctx.next_functions, ctx.inputs = tuple(edges), tuple(infos)
-            ctx.outputs = tuple([_info((o._array.shape, o._array.dtype, None)) for o in outputs])
+            ctx.next_functions, ctx._input_fields = tuple(edges), tuple(infos)
+            if len(outputs) == 1:
+                array = outputs[0]._array
+                ctx._output_fields = ((array.shape, array.dtype, None),)
+            else:
+                ctx._output_fields = tuple([(o._array.shape, o._array.dtype, None) for o in outputs])
             if ctx._to_save:
-                ctx._saved = tuple([
-                    resolve_role(v, args, outputs, tensor_type) if type(v) is Role
-                    else resolve(cls, v, args, raw_outputs, outputs, tensor_type)
-                    for v in ctx._to_save
-                ])
+                saved = []  # a loop, not a comprehension: no frame of its own (Python 3.11)
+                for v in ctx._to_save:
+                    saved.append(resolve_role(v, args, outputs, tensor_type) if type(v) is Role
+                                 else resolve(cls, v, args, raw_outputs, outputs, tensor_type))
+                ctx._saved = tuple(saved)
                 ctx._to_save = ()
             if anomaly.is_enabled():
                 ctx.forward_stack = traceback.format_stack()[:-1]
@@ -328,6 +348,7 @@ class Primitive(Function):
 
 _TENSOR_MODULE = None
 _TENSOR = None
+_new_node = object.__new__
 
 
 def _tensor_class() -> type:

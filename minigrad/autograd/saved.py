@@ -58,6 +58,19 @@ class SavedValue:
         self.version = None if counter is None else counter.value
 
 
+_TENSOR = None
+
+
+def _tensor_class() -> type:
+    """``minigrad.Tensor`` (whose module imports this one), looked up once: ``unpack`` runs
+    for every saved value of every backward."""
+    global _TENSOR
+    from minigrad.tensor import Tensor
+
+    _TENSOR = Tensor
+    return Tensor
+
+
 def unpack(node: Any, saved: SavedValue) -> Any:
     """A saved value as a Tensor, checked against in-place edits since it was saved."""
     if saved.counter is not None and saved.counter.value != saved.version:
@@ -77,14 +90,13 @@ def unpack(node: Any, saved: SavedValue) -> Any:
         )
     if saved.kind == "input":
         return saved.value
-    from minigrad.tensor import Tensor
-
+    tensor_type = _TENSOR or _tensor_class()
     if saved.kind == "output":
-        tensor = Tensor._make(saved.value, node.backend, node, saved.index)
+        tensor = tensor_type._make(saved.value, node.backend, node, saved.index)
         tensor._version_counter = saved.counter
         return tensor
     if node.backend.is_array(saved.value):
-        return Tensor._make(saved.value, node.backend)
+        return tensor_type._make(saved.value, node.backend)
     return saved.value  # a Python scalar, or a Tensor saved as a constant
 
 
