@@ -824,9 +824,15 @@ class Tensor(MathMethods, SpecialMethods, IndexingMethods, RandomMethods, Intero
         return shape.Permute.apply(self, dims=dims)
 
     def transpose(self, dim0: builtins.int, dim1: builtins.int) -> Tensor:
-        order = list(range(self.ndim))
-        order[dim0], order[dim1] = order[dim1], order[dim0]
-        return self.permute(*order)
+        ndim = self._array.ndim
+        order = list(range(ndim))
+        try:
+            order[dim0], order[dim1] = order[dim1], order[dim0]
+        except IndexError:
+            bad = dim0 if not -ndim <= dim0 < ndim else dim1
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-ndim}, {ndim - 1}], but got "
+                             f"{bad}): transpose of a {ndim}-d tensor") from None
+        return shape.Permute.apply(self, dims=tuple(order))  # a permutation by construction
 
     def t(self) -> Tensor:
         return self.transpose(0, 1) if self.ndim == 2 else shape.Reshape.apply(self, shape=self.shape)

@@ -170,6 +170,10 @@ def test_shape_errors_are_clear():
         t.permute(0, 0)
     with pytest.raises(RuntimeError, match="permutation"):
         t.permute(2, 0)  # out of range, not silently wrapped
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"):
+        t.transpose(2, 0)  # PyTorch's class and words
+    with pytest.raises(IndexError, match="but got -3"):
+        t.transpose(0, -3)
     with pytest.raises(IndexError, match="unsqueeze"):
         t.unsqueeze(3)
     with pytest.raises(IndexError, match="out of range"):

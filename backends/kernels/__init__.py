@@ -71,6 +71,12 @@ class Kernels:
         NaN where the unit is dead — or None."""
         return None
 
+    def momentum_step(self, backend: Any, param: Any, grad: Any, buffer: Any, lr: float, momentum: float) -> Any:
+        """SGD's momentum step in place, ``buffer = momentum * buffer + grad; param -= lr * buffer``,
+        rounded as ``optim.SGD``'s NumPy sequence (the scalars in the arrays' dtype, one rounding
+        per operation, no fused multiply-add): True when done, or None."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 

@@ -83,6 +83,16 @@ class NumbaKernels(ArrayKernels):
         _compiled().threshold_backward(grad.reshape(-1), out.reshape(-1), result.reshape(-1))
         return result
 
+    def momentum_step(self, backend, param, grad, buffer, lr, momentum):
+        arrays = (param, grad, buffer)
+        if not (param.dtype.char in "fd" and all(a.dtype == param.dtype and a.shape == param.shape
+                                                  and a.flags.c_contiguous for a in arrays)):
+            return None
+        number = param.dtype.type  # NumPy's in-place ops with a Python float compute in the array's dtype
+        _compiled().momentum_step(param.reshape(-1), grad.reshape(-1), buffer.reshape(-1), number(lr),
+                                  number(momentum))
+        return True
+
     def max_pool2d(self, backend, x, kernel_size, stride, dilation, out_size):
         if vector_pool.available() and vector_pool.fits(x, kernel_size, stride, dilation, out_size):
             return vector_pool.max_pool(backend.xp, x, kernel_size, out_size)
@@ -327,17 +337,27 @@ def _compiled() -> Any:
             result[k] = 0 if out[k] <= 0 else grad[k]
 
     @jit
+    def momentum_step(param, grad, buffer, lr, momentum):
+        # One pass for optim.SGD's four: the same operations in the same order, each rounded
+        # (no fast-math, so no fused multiply-add): the reference's bits.
+        for k in range(param.shape[0]):
+            value = buffer[k] * momentum + grad[k]
+            buffer[k] = value
+            param[k] -= lr * value
+
+    @jit
     def relu(x, result):
         for k in range(x.shape[0]):
             value = x[k]
             result[k] = 0 if value <= 0 else value  # NaN passes, -0 gives +0: maximum(x, 0)'s bits
 
-    return _Loops(max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward, relu)
+    return _Loops(max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward, relu,
+                  momentum_step)
 
 
 class _Loops:
     def __init__(self, max_pool, scatter, gather, correlate_one_channel, dot_windows, threshold_backward,
-                 relu) -> None:
+                 relu, momentum_step) -> None:
         self.max_pool, self.scatter, self.gather = max_pool, scatter, gather
         self.correlate_one_channel, self.dot_windows = correlate_one_channel, dot_windows
-        self.threshold_backward, self.relu = threshold_backward, relu
+        self.threshold_backward, self.relu, self.momentum_step = threshold_backward, relu, momentum_step

@@ -53,6 +53,9 @@ class SGD(Optimizer):
             if buffer is None:
                 buffer = Tensor._make(grad.astype(param.dtype, copy=True), param.backend)
                 state["momentum_buffer"] = buffer
+            elif dampening == 0 and not group["nesterov"] and param.backend.kernels.momentum_step(
+                    param.backend, param._array, grad, buffer._array, float(group["lr"]), momentum):
+                return  # the four steps below in one pass (the same bits), by the backend's kernel
             else:
                 buffer._array *= momentum
                 # In place, without a scaled temporary in the usual dampening=0 case.
