@@ -33,7 +33,7 @@ import importlib.util
 from functools import cache
 from typing import Any
 
-from minigrad.backends.kernels import vector_conv, vector_pool, vector_weight_gradient
+from minigrad.backends.kernels import vector_conv, vector_plane_conv, vector_pool, vector_weight_gradient
 from minigrad.backends.kernels.array_kernels import ArrayKernels, flat_planes
 
 
@@ -60,10 +60,19 @@ class NumbaKernels(ArrayKernels):
             return out if bias is None else out + bias.reshape(-1, 1, 1)
         if is_one_channel_weight_gradient(x, weight, stride, dilation, groups, out_size):
             return correlate_with_large_kernel(backend, x, weight, bias, padding, out_size)
-        # The vector kernel skips the kernel rows that meet padding rows: exact unless a weight
-        # is inf or nan, where the reference's weight * 0 is nan (PyTorch's too).
-        if is_direct(x, weight, stride, groups, out_size) and (not any(padding) or backend.xp.isfinite(weight).all()):
-            return vector_conv.correlate(backend.xp, x, weight, bias, padding, dilation, out_size)
+        if is_direct(x, weight, stride, groups, out_size):
+            # Over narrow planes every lane holds an output, where the row kernel leaves lanes of
+            # each row empty (LeNet's 10-wide conv2 rows fill 10 of 16). But the row kernel skips
+            # the padding's rows, which the planes hold as zeros, and from one input channel the
+            # planes' copy costs more than the lanes save: benchmarks/conv_kernels.py measured the
+            # planes faster for conv2's forward only (not for conv1's, nor for the padded dL/dX).
+            if (x.shape[1] > 1 and not any(padding) and out_size[1] % vector_conv.lanes(x.dtype.char)
+                    and vector_plane_conv.fits(x, weight, stride, dilation, groups, out_size)):
+                return vector_plane_conv.correlate(backend.xp, x, weight, bias, padding, out_size)
+            # The row kernel skips the kernel rows that meet padding rows: exact unless a weight
+            # is inf or nan, where the reference's weight * 0 is nan (PyTorch's too).
+            if not any(padding) or backend.xp.isfinite(weight).all():
+                return vector_conv.correlate(backend.xp, x, weight, bias, padding, dilation, out_size)
         if is_one_channel(x, weight, stride, groups):
             return correlate_one_channel(backend, x, weight, bias, padding, dilation, out_size)
         return super().conv2d(backend, x, weight, bias, stride, padding, dilation, groups, out_size)

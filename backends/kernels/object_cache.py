@@ -4,13 +4,14 @@ Compiling a kernel runs LLVM's optimiser and code generator in the process (time
 that stays: ``benchmarks/kernel_cache.py`` measures both); loading the function's object code (a
 few KB) skips both. So each layer geometry is compiled once per machine, not once per run.
 
-An entry is named by a digest of everything its code depends on: the builder's source and
-``llvm_vectors``' source, the geometry, llvmlite's and LLVM's versions, and the host CPU and its
-features. Editing a kernel therefore never loads stale code. An entry holds a magic number, the
-SHA-256 of its object code and the object code; one that fails the check (a truncated or altered
-file) is compiled again and rewritten. Files are written to a temporary name and renamed, so a
-crash never leaves half a file. Object code is executable code: the cache directory must be as
-trusted as the Python files (numba's cache is the same); it is the user's own by default.
+An entry is named by a digest of everything its code depends on: the sources of the builder
+and the classes it inherits from, ``llvm_vectors``' source, the geometry, llvmlite's and LLVM's
+versions, and the host CPU and its features. Editing a kernel therefore never loads stale code.
+An entry holds a magic number, the SHA-256 of its object code and the object code; one that
+fails the check (a truncated or altered file) is compiled again and rewritten. Files are written
+to a temporary name and renamed, so a crash never leaves half a file. Object code is executable
+code: the cache directory must be as trusted as the Python files (numba's cache is the same); it
+is the user's own by default.
 
 ``MINIGRAD_KERNEL_CACHE`` names the directory (default ``$XDG_CACHE_HOME/minigrad/kernels``, or
 ``~/.cache/minigrad/kernels``); ``0``, ``off`` or ``none`` turns the cache off. Where the
@@ -51,7 +52,10 @@ def key(builder: type, arguments: tuple, target: str) -> str:
     import llvmlite.binding as llvm
 
     digest = hashlib.sha256()
-    for source in (Path(sys.modules[builder.__module__].__file__), Path(__file__).with_name("llvm_vectors.py")):
+    # The sources of every class the builder inherits code from, and of the compile step.
+    modules = sorted({cls.__module__ for cls in builder.__mro__ if cls is not object})
+    sources = [Path(sys.modules[name].__file__) for name in modules] + [Path(__file__).with_name("llvm_vectors.py")]
+    for source in sources:
         digest.update(source.read_bytes())
     description = (builder.__module__, builder.__qualname__, arguments, llvmlite.__version__,
                    llvm.llvm_version_info, target)

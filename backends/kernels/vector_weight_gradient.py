@@ -10,9 +10,8 @@ arrays in their own (N, C, H, W) and (N, O, Ho, Wo) layouts, so nothing is copie
     out[c, o, i, j] = sum_{n, y, x} grad[n, o, y, x] * x_pad[n, c, y + i, x + j]
 
 Per image, the input's rows are first copied into ``KW`` "narrow" planes, one per kernel column
-``j``: plane ``j`` holds ``x_pad[n, c, r, j : j + Wo]`` at row ``r``, the padding's zeros
-included (a few kilobytes, in L1). Read flat, the window of tap ``(i, j)`` is then one contiguous
-run of plane ``j`` from row ``i`` on, as long as the flat gradient plane, so every dL/dW value is
+(:mod:`~minigrad.backends.kernels.narrow_planes`): the window of tap ``(i, j)`` is then one
+contiguous run of plane ``j`` from row ``i`` on, as long as the flat gradient plane, so every dL/dW value is
 one dot product of ``Ho * Wo`` numbers, cut into vectors of ``L`` (8 float32 on AVX2, 16 on
 AVX-512) with only the last one partly masked. A block of output channels times kernel columns
 keeps one vector of partial sums per ``(o, j)`` in registers over the whole run; each step loads
@@ -29,7 +28,8 @@ from functools import cache
 from typing import Any
 
 from minigrad.backends.kernels import llvm_vectors
-from minigrad.backends.kernels.llvm_vectors import VectorFunction, available, has_avx512, lanes
+from minigrad.backends.kernels.llvm_vectors import available, has_avx512, lanes
+from minigrad.backends.kernels.narrow_planes import NarrowPlanesFunction
 
 __all__ = ["available", "correlate_over_batch", "fits", "compiled"]
 
@@ -77,7 +77,7 @@ def compiled(dtype_char: str, c: int, h: int, w: int, o: int, ho: int, wo: int, 
     return llvm_vectors.compiled(_WeightGradientIR, dtype_char, (c, h, w), (o, ho, wo), (kh, kw), (ph, pw))
 
 
-class _WeightGradientIR(VectorFunction):
+class _WeightGradientIR(NarrowPlanesFunction):
     name, arrays, integers = "weight_gradient", 4, 2
 
     def __init__(self, dtype_char: str, image, grad, kernel, padding) -> None:
@@ -94,34 +94,8 @@ class _WeightGradientIR(VectorFunction):
         self.b.ret_void()
 
     def image(self, n) -> None:
-        const = self.const
-        for j in range(self.kw):
-            self.for_range(const(0), const(self.c), lambda ci, j=j: self.copy_narrow_plane(n, ci, j))
-        self.for_range(const(0), const(self.c), lambda ci: self.channel(n, ci))
-
-    def copy_narrow_plane(self, n, ci, j: int) -> None:
-        """Plane ``j`` of input channel ``ci``: row ``r`` is ``x_pad[n, ci, r, j : j + Wo]``."""
-        b, width = self.b, self.width
-        vectors = [(v * width, [v * width + lane < self.wo for lane in range(width)])
-                   for v in range(-(-self.wo // width))]
-
-        def row(r, inside: bool) -> None:
-            start = self.offset(j, self.c, ci, self.rows, r, self.wo, 0)
-            if inside:
-                source = self.offset(n, self.c, ci, self.h, b.sub(r, self.const(self.ph)), self.w, 0)
-            for first, kept in vectors:
-                column = first + j - self.pw  # under the vector's first lane
-                valid = [kept[lane] and 0 <= column + lane < self.w for lane in range(width)]
-                value = self.zeros
-                if inside and any(valid):
-                    value = self.load(self.x, b.add(source, self.const(column)), valid)
-                self.store(value, self.planes, b.add(start, self.const(first)), kept)
-
-        bounds = (0, self.ph, self.ph + self.h, self.rows)  # the top padding, the image, the bottom
-        for part in range(3):
-            if bounds[part] < bounds[part + 1]:
-                self.for_range(self.const(bounds[part]), self.const(bounds[part + 1]),
-                               lambda r, inside=part == 1: row(r, inside))
+        self.copy_narrow_planes(n)
+        self.for_range(self.const(0), self.const(self.c), lambda ci: self.channel(n, ci))
 
     def channel(self, n, ci) -> None:
         full, rest = divmod(self.o, self.channels)

@@ -9,7 +9,7 @@ import numpy
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from minigrad.backends.kernels import Kernels, numba_kernels, vector_conv
+from minigrad.backends.kernels import Kernels, numba_kernels, vector_conv, vector_plane_conv
 
 import minigrad
 import minigrad.nn.functional as F
@@ -105,8 +105,10 @@ def test_numba_kernels_take_the_vector_convolution_for_lenets_layers_only():
 
 def test_a_lenet_step_takes_it_and_equals_the_reference_kernels(monkeypatch):
     """conv2's forward and dL/dX (a flipped, transposed weight view, padded by 4) through the
-    vector convolution; gradients equal the reference kernels' in float64."""
+    row kernel (the plane kernel, which NumbaKernels prefers for the forward, turned off);
+    gradients equal the reference kernels' in float64."""
     backend = backends.get("cpu")
+    monkeypatch.setattr(vector_plane_conv, "fits", lambda *a: False)
     calls = []
     original = vector_conv.correlate
     monkeypatch.setattr(vector_conv, "correlate", lambda *a: calls.append(a[1].shape) or original(*a))
@@ -132,6 +134,7 @@ def test_an_inf_weight_over_the_padding_gives_nan_as_in_the_reference(monkeypatc
     weights), so NumbaKernels leaves non-finite weights with padding to the reference."""
     backend = backends.get("cpu")
     monkeypatch.setattr(backend, "kernels", numba_kernels.NumbaKernels())
+    monkeypatch.setattr(vector_plane_conv, "fits", lambda *a: False)  # the row kernel's case
     x, weight = numpy.ones((8, 2, 28, 28), "float32"), numpy.ones((4, 2, 5, 5), "float32")
     assert numba_kernels.is_direct(x, weight, (1, 1), 1, (28, 28))
     weight[1, 0, 0, 2] = numpy.inf
