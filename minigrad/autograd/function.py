@@ -129,13 +129,11 @@ class Node:
         """The array module of the device this op runs on (NumPy or CuPy)."""
         return self.backend.xp
 
-    def input(self, index: int) -> Role:
-        """Mark positional input ``index`` for ``save_for_backward``."""
-        return input_role(index)
-
-    def output(self, index: int = 0) -> Role:
-        """Mark output ``index`` for ``save_for_backward``."""
-        return output_role(index)
+    # ``ctx.input(i)`` marks positional input ``i`` for ``save_for_backward``, ``ctx.output(i)``
+    # output ``i`` (default 0). The role functions themselves, as static methods: most ops call
+    # them in every forward, and a method wrapping them would add a frame to each call.
+    input = staticmethod(input_role)
+    output = staticmethod(output_role)
 
     def constant(self, value: Any) -> Role:
         """Mark an array computed inside forward (a mask, an index) for ``save_for_backward``."""

@@ -41,10 +41,12 @@ _OUTPUT_ROLES = tuple(Role("output", i) for i in range(8))
 
 
 def input_role(index: int) -> Role:
+    """Mark positional input ``index`` for ``save_for_backward`` (``ctx.input``)."""
     return _INPUT_ROLES[index] if index < len(_INPUT_ROLES) else Role("input", index)
 
 
-def output_role(index: int) -> Role:
+def output_role(index: int = 0) -> Role:
+    """Mark output ``index`` for ``save_for_backward`` (``ctx.output``)."""
     return _OUTPUT_ROLES[index] if index < len(_OUTPUT_ROLES) else Role("output", index)
 
 
