@@ -16,9 +16,13 @@ each of its internal paths, to the reference on every device.
   channels last, scatter), tiling max pooling.
 * :class:`~minigrad.backends.kernels.numba_kernels.NumbaKernels`: the CPU's, when numba is
   installed (the ``fast`` extra): compiled loops for max pooling and for convolutions from one
-  input channel, and for LeNet-sized stride-1 convolutions (forward and dL/dX) the vector
-  kernel of :mod:`~minigrad.backends.kernels.vector_conv` (LLVM IR with explicit SIMD vectors,
-  JIT-compiled by llvmlite, which numba brings).
+  input channel, and for LeNet-sized layers the vector kernels (LLVM IR with explicit SIMD
+  vectors, JIT-compiled by llvmlite, which numba brings; their machine code cached on disk by
+  :mod:`~minigrad.backends.kernels.object_cache`): stride-1 convolutions by rows
+  (:mod:`~minigrad.backends.kernels.vector_conv`) or over narrow planes
+  (:mod:`~minigrad.backends.kernels.vector_plane_conv`), their weight gradients
+  (:mod:`~minigrad.backends.kernels.vector_weight_gradient`), tiling max pooling
+  (:mod:`~minigrad.backends.kernels.vector_pool`); and SGD's momentum step in one pass.
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ arrays in their own (N, C, H, W) and (N, O, Ho, Wo) layouts, so nothing is copie
 
 Per image, the input's rows are first copied into ``KW`` "narrow" planes, one per kernel column
 (:mod:`~minigrad.backends.kernels.narrow_planes`): the window of tap ``(i, j)`` is then one
-contiguous run of plane ``j`` from row ``i`` on, as long as the flat gradient plane, so every dL/dW value is
-one dot product of ``Ho * Wo`` numbers, cut into vectors of ``L`` (8 float32 on AVX2, 16 on
-AVX-512) with only the last one partly masked. A block of output channels times kernel columns
+contiguous run of plane ``j`` from row ``i`` on, as long as the flat gradient plane, so every
+dL/dW value is one dot product of ``Ho * Wo`` numbers, cut into vectors of ``L`` (8 float32 on
+AVX2, 16 on AVX-512) with only the last one partly masked. A block of output channels times kernel columns
 keeps one vector of partial sums per ``(o, j)`` in registers over the whole run; each step loads
 the gradient's vector once per ``o`` and the narrow plane's once per ``j``. The partial sums go to
 memory between blocks and their ``L`` lanes are added up at the end.
