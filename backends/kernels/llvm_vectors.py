@@ -141,8 +141,9 @@ class VectorFunction:
         return self.b.bitcast(self.b.gep(array, [offset]), self.vector.as_pointer())
 
     def broadcast(self, scalar):
+        """A vector of ``L`` copies of ``scalar`` (a number, or an int64 such as an index)."""
         ir = self.ir
-        undefined = ir.Constant(self.vector, ir.Undefined)
+        undefined = ir.Constant(ir.VectorType(scalar.type, self.width), ir.Undefined)
         one = self.b.insert_element(undefined, scalar, self.const32(0))
         return self.b.shuffle_vector(one, undefined, ir.Constant(ir.VectorType(self.i32, self.width), [0] * self.width))
 

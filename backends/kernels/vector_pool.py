@@ -72,10 +72,9 @@ class _TilingMaxPoolIR(VectorFunction):
         (self.h, self.w), (self.kh, self.kw) = image, window
         self.ho, self.wo = self.h // self.kh, self.w // self.kw
         self.vectors = -(-self.wo // self.width)  # per output row
-        number = self.vector.element
-        self.wide = ir.VectorType(number, self.width * self.kw)  # one window row of L windows
+        self.wide = ir.VectorType(self.vector.element, self.width * self.kw)  # one window row of L windows
         self.wide_mask_type = ir.VectorType(ir.IntType(1), self.width * self.kw)
-        self.wide_load = self.intrinsic(f"llvm.masked.load.v{self.width * self.kw}{self._suffix(number)}.p0",
+        self.wide_load = self.intrinsic(f"llvm.masked.load.v{self.width * self.kw}f{8 * self.itemsize}.p0",
                                         self.wide, [self.wide.as_pointer(), self.i32, self.wide_mask_type, self.wide])
         self.index_vector = ir.VectorType(self.i64, self.width)
         self.index_store = self.intrinsic(f"llvm.masked.store.v{self.width}i64.p0", ir.VoidType(),
@@ -84,10 +83,6 @@ class _TilingMaxPoolIR(VectorFunction):
         self.indices = b.bitcast(indices, self.i64.as_pointer())
         self.for_range(first, last, self.plane)
         b.ret_void()
-
-    @staticmethod
-    def _suffix(number) -> str:
-        return "f32" if str(number) == "float" else "f64"
 
     def plane(self, p) -> None:
         self.for_range(self.const(0), self.const(self.ho), lambda y: self.output_row(p, y))
@@ -104,7 +99,7 @@ class _TilingMaxPoolIR(VectorFunction):
         first_column = v * width * kw
         # The flat index of each window's corner, (y*kh) * W + (v*L + lane) * kw.
         corner = b.add(ir.Constant(self.index_vector, [first_column + lane * kw for lane in range(width)]),
-                       self.broadcast_index(b.mul(y, const(self.kh * self.w))))
+                       self.broadcast(b.mul(y, const(self.kh * self.w))))
         best = where = None
         for i in range(self.kh):
             start = self.offset(p, self.h, b.add(b.mul(y, const(self.kh)), const(i)), self.w, first_column)
@@ -128,9 +123,3 @@ class _TilingMaxPoolIR(VectorFunction):
             b.store(where, pointer, align=8)
         else:
             b.call(self.index_store, [where, pointer, self.const32(8), self.mask(valid)])
-
-    def broadcast_index(self, scalar):
-        ir, b = self.ir, self.b
-        undefined = ir.Constant(self.index_vector, ir.Undefined)
-        one = b.insert_element(undefined, scalar, self.const32(0))
-        return b.shuffle_vector(one, undefined, ir.Constant(ir.VectorType(self.i32, self.width), [0] * self.width))
